@@ -1,0 +1,130 @@
+//! In-memory BM25 index over claim units, built from the store at start and
+//! after each ingest. Terms are the normaliser's canonical terms, so aliases,
+//! synonyms and negated roots ("unlimited" → "limit") meet in one posting.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::article::Unit;
+use super::normalize::{Features, analyze};
+use super::store::Article;
+
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+/// Where a unit lives: (article index, unit index in the article).
+#[derive(Debug, Clone, Copy)]
+struct UnitRef {
+    article: u32,
+    unit: u32,
+    len: u32,
+}
+
+#[derive(Default)]
+pub struct Index {
+    articles: Vec<Arc<Article>>,
+    units: Vec<UnitRef>,
+    postings: HashMap<String, Vec<(u32, u16)>>,
+    avg_len: f32,
+}
+
+/// The text the matcher sees for a unit: the sentence, with its speaker in
+/// front when the sentence itself does not name them (a resolved "she said").
+pub fn evidence_text(article: &Article, unit: &Unit) -> String {
+    let text = &article.text[unit.start..unit.end];
+    if unit.attribution.is_empty() || text.contains(&unit.attribution) {
+        text.to_string()
+    } else {
+        format!("{}: {text}", unit.attribution)
+    }
+}
+
+impl Index {
+    pub fn build(articles: Vec<Arc<Article>>) -> Index {
+        let mut index = Index { articles, ..Index::default() };
+        let mut total_len = 0u64;
+        for (a, article) in index.articles.iter().enumerate() {
+            for (u, unit) in article.units.iter().enumerate() {
+                let id = index.units.len() as u32;
+                let features = analyze(&evidence_text(article, unit));
+                let mut tf: HashMap<&str, u16> = HashMap::new();
+                for t in features.terms() {
+                    *tf.entry(t).or_default() += 1;
+                }
+                let len = features.tokens.len() as u32;
+                total_len += u64::from(len);
+                for (term, n) in tf {
+                    index.postings.entry(term.to_string()).or_default().push((id, n));
+                }
+                index.units.push(UnitRef { article: a as u32, unit: u as u32, len });
+            }
+        }
+        index.avg_len = if index.units.is_empty() { 1.0 } else { total_len as f32 / index.units.len() as f32 };
+        index
+    }
+
+    pub fn unit_count(&self) -> usize {
+        self.units.len()
+    }
+
+    pub fn article_count(&self) -> usize {
+        self.articles.len()
+    }
+
+    /// BM25 inverse document frequency; a term never seen is as rare as can be.
+    pub fn idf(&self, term: &str) -> f32 {
+        let n = self.units.len() as f32;
+        let df = self.postings.get(term).map_or(0, Vec::len) as f32;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    /// The `k` best units for a query, best first, as (unit id, BM25 score).
+    pub fn search(&self, query: &Features, k: usize) -> Vec<(u32, f32)> {
+        let mut terms: Vec<&str> = query.terms().collect();
+        terms.sort_unstable();
+        terms.dedup();
+        let mut scores: HashMap<u32, f32> = HashMap::new();
+        for term in terms {
+            let Some(postings) = self.postings.get(term) else { continue };
+            let idf = self.idf(term);
+            for &(id, tf) in postings {
+                let len = self.units[id as usize].len as f32;
+                let tf = f32::from(tf);
+                *scores.entry(id).or_default() += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len));
+            }
+        }
+        let mut ranked: Vec<(u32, f32)> = scores.into_iter().collect();
+        ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(k);
+        ranked
+    }
+
+    /// The article and unit behind a unit id from `search`.
+    pub fn unit(&self, id: u32) -> (&Arc<Article>, &Unit) {
+        let r = self.units[id as usize];
+        let article = &self.articles[r.article as usize];
+        (article, &article.units[r.unit as usize])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::article::segment;
+
+    fn article(id: &str, text: &str) -> Arc<Article> {
+        Arc::new(Article { id: id.into(), title: String::new(), text: text.into(), content_hash: String::new(), units: segment(text) })
+    }
+
+    #[test]
+    fn finds_paraphrase_through_aliases_and_synonyms() {
+        let index = Index::build(vec![
+            article("a", "Beijing provides machine tools to Moscow every month."),
+            article("b", "The weather in Paris was sunny on Tuesday afternoon."),
+        ]);
+        let hits = index.search(&analyze("China supplies Russia with machine tools"), 5);
+        assert_eq!(index.unit(hits[0].0).0.id, "a");
+        assert_eq!(hits.len(), 1);
+        assert!(index.idf("unseen") > index.idf("china"));
+    }
+}

@@ -1,0 +1,173 @@
+//! The domain engine: ingest, store, index, verify. It knows nothing of gRPC.
+//!
+//! One verification: normalise the claim → retrieve candidate sentences (BM25
+//! over canonical terms) → score each candidate's stance (`stance`) →
+//! aggregate to a verdict, a confidence and citations (`verdict`).
+
+pub mod article;
+pub mod attribution;
+pub mod corpus;
+pub mod index;
+mod lexicon;
+pub mod normalize;
+pub mod stance;
+pub mod store;
+pub mod verdict;
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use self::corpus::NewArticle;
+use self::index::{Index, evidence_text};
+use self::normalize::analyze;
+use self::stance::{Pair, RuleScorer, Stance, StanceScorer};
+use self::store::{Article, Change, Store};
+pub use self::verdict::Verdict;
+use crate::error::Result;
+
+/// Candidate sentences scored per claim: enough to find the evidence among
+/// near-duplicates, few enough to keep a verification well under a millisecond.
+const CANDIDATES: usize = 30;
+
+/// One evidence sentence as the engine reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Citation {
+    pub article_id: String,
+    pub article_title: String,
+    pub text: String,
+    pub start: usize,
+    pub end: usize,
+    pub stance: Stance,
+    pub score: f32,
+    pub attribution: String,
+}
+
+/// The engine's answer for one claim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verification {
+    pub verdict: Verdict,
+    pub confidence: f32,
+    pub citations: Vec<Citation>,
+    pub reason: String,
+    pub store_version: u64,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestReport {
+    pub added: usize,
+    pub replaced: usize,
+    pub unchanged: usize,
+    /// Claim units in the added and replaced articles.
+    pub units: usize,
+    pub elapsed: Duration,
+}
+
+pub struct Engine {
+    store: Store,
+    index: RwLock<Arc<Index>>,
+    scorer: Box<dyn StanceScorer>,
+}
+
+impl Engine {
+    /// Opens (or creates) the store in `data_dir` and indexes what it holds.
+    pub fn open(data_dir: &Path) -> Result<Engine> {
+        let store = Store::open(data_dir)?;
+        let engine = Engine { store, index: RwLock::default(), scorer: Box::new(RuleScorer::default()) };
+        engine.reindex()?;
+        Ok(engine)
+    }
+
+    fn reindex(&self) -> Result<()> {
+        let articles = self.store.articles().map(|a| a.map(Arc::new)).collect::<Result<Vec<_>>>()?;
+        let index = Arc::new(Index::build(articles));
+        *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
+        Ok(())
+    }
+
+    fn index(&self) -> Arc<Index> {
+        self.index.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Stores new or changed articles (same content: no change) and reindexes.
+    pub fn ingest(&self, articles: Vec<NewArticle>) -> Result<IngestReport> {
+        let started = Instant::now();
+        let mut report = IngestReport::default();
+        for a in articles {
+            let content_hash = Article::hash(&a.title, &a.text);
+            let units = article::segment(&a.text);
+            let unit_count = units.len();
+            let stored = Article { id: a.id, title: a.title, text: a.text, content_hash, units };
+            match self.store.put(&stored)? {
+                Change::Added => report.added += 1,
+                Change::Replaced => report.replaced += 1,
+                Change::Unchanged => {
+                    report.unchanged += 1;
+                    continue;
+                }
+            }
+            report.units += unit_count;
+        }
+        self.store.flush()?;
+        if report.added + report.replaced > 0 {
+            self.reindex()?;
+        }
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    pub fn article_count(&self) -> usize {
+        self.index().article_count()
+    }
+
+    pub fn unit_count(&self) -> usize {
+        self.index().unit_count()
+    }
+
+    pub fn store_version(&self) -> Result<u64> {
+        self.store.version()
+    }
+
+    /// Verifies one claim against the store. Deterministic for a given store.
+    pub fn verify(&self, claim: &str, max_citations: usize) -> Result<Verification> {
+        let index = self.index();
+        let features = analyze(claim);
+        let idf = |t: &str| index.idf(t);
+        let candidates = index.search(&features, CANDIDATES);
+        let assessed: Vec<_> = candidates
+            .iter()
+            .map(|&(id, _)| {
+                let (article, unit) = index.unit(id);
+                let evidence = analyze(&evidence_text(article, unit));
+                self.scorer.assess(&Pair { claim: &features, evidence: &evidence, idf: &idf })
+            })
+            .collect();
+        let decision = verdict::decide(&assessed);
+        let citations = decision
+            .order
+            .iter()
+            .take(max_citations)
+            .map(|&i| {
+                let (article, unit) = index.unit(candidates[i].0);
+                Citation {
+                    article_id: article.id.clone(),
+                    article_title: article.title.clone(),
+                    text: article.text[unit.start..unit.end].to_string(),
+                    start: unit.start,
+                    end: unit.end,
+                    stance: assessed[i].stance,
+                    score: assessed[i].score,
+                    attribution: unit.attribution.clone(),
+                }
+            })
+            .collect();
+        Ok(Verification {
+            verdict: decision.verdict,
+            confidence: decision.confidence,
+            citations,
+            reason: decision.reason,
+            store_version: self.store.version()?,
+        })
+    }
+}

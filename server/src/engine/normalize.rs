@@ -1,0 +1,594 @@
+//! Turns a sentence into the features the lexical engine compares: content
+//! terms (stemmed, synonyms and place aliases folded), each with its negation
+//! polarity and position, plus quantities (numbers with units and comparators)
+//! and dates.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+use super::lexicon;
+
+/// How a quantity's number is qualified: "more than 70%" is `Gt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Gt,
+    Lt,
+    Approx,
+}
+
+/// What a number counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unit {
+    Percent,
+    /// ISO-like currency code, lowercase.
+    Currency(&'static str),
+    /// A count of the (stemmed) noun that follows the number, "" if none.
+    Count(String),
+}
+
+/// A number as the text states it, scaled ("$900m" is 9e8 usd).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantity {
+    pub value: f64,
+    pub unit: Unit,
+    pub cmp: Cmp,
+    /// The words that stated it, for reasons shown to people.
+    pub surface: String,
+}
+
+impl Quantity {
+    /// The interval of values the statement allows.
+    fn range(&self) -> (f64, f64) {
+        let v = self.value;
+        match self.cmp {
+            Cmp::Eq => (v * 0.99 - 1e-9, v * 1.01 + 1e-9),
+            Cmp::Approx => (v * 0.9, v * 1.1),
+            Cmp::Gt => (v, f64::INFINITY),
+            Cmp::Lt => (f64::NEG_INFINITY, v),
+        }
+    }
+
+    /// Whether both statements can be true at once (same unit assumed).
+    pub fn compatible(&self, other: &Quantity) -> bool {
+        let (a0, a1) = self.range();
+        let (b0, b1) = other.range();
+        a0 <= b1 && b0 <= a1
+    }
+}
+
+/// A calendar reference: a year, optionally with its month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRef {
+    pub year: i32,
+    pub month: Option<u8>,
+}
+
+/// What a term names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Word,
+    /// A country, nation or capital (canonical id in `term`).
+    Geo,
+    /// Another capitalised name.
+    Proper,
+    /// A weekday or month name.
+    Calendar,
+}
+
+/// One content term of a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    /// Canonical term: stem with synonyms folded, or a place id.
+    pub term: String,
+    pub kind: Kind,
+    /// Inside a negation's scope ("not directly supplying").
+    pub negated: bool,
+    /// Word position in the text, for proximity.
+    pub pos: usize,
+    /// A name the evidence must mention for the claim to be supported
+    /// (first names and titles before a surname are not).
+    pub required: bool,
+    /// The term this word negates, if any: "unlimited" negates "limit",
+    /// "decrease" negates "increase".
+    pub opposite: Option<String>,
+    /// A reporting verb ("said", "noted"): weak evidence of content.
+    pub speech: bool,
+}
+
+/// Everything the engine compares about one text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Features {
+    pub tokens: Vec<Token>,
+    pub quantities: Vec<Quantity>,
+    pub dates: Vec<DateRef>,
+}
+
+impl Features {
+    /// The terms to index or query, including negated roots so that
+    /// "limits" finds "unlimited".
+    pub fn terms(&self) -> impl Iterator<Item = &str> {
+        self.tokens
+            .iter()
+            .flat_map(|t| std::iter::once(t.term.as_str()).chain(t.opposite.as_deref()))
+    }
+}
+
+/// Canonical term for one word, as the index and the matcher see it.
+pub fn canonical_word(word: &str) -> String {
+    LEX.word_term(&word.to_lowercase())
+}
+
+struct Lexicon {
+    stemmer: Stemmer,
+    stopwords: HashSet<&'static str>,
+    cues: HashSet<&'static str>,
+    breakers: HashSet<&'static str>,
+    /// Alias phrase (lowercase words) to canonical place id.
+    geo: HashMap<Vec<&'static str>, &'static str>,
+    geo_max_words: usize,
+    /// Stem to canonical stem.
+    synonyms: HashMap<String, String>,
+    antonyms: HashMap<String, String>,
+    irregular: HashMap<&'static str, &'static str>,
+}
+
+static LEX: LazyLock<Lexicon> = LazyLock::new(Lexicon::new);
+
+impl Lexicon {
+    fn new() -> Self {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let irregular: HashMap<_, _> = lexicon::IRREGULAR.iter().copied().collect();
+        let stem = |w: &str| {
+            let w = irregular.get(w).copied().unwrap_or(w);
+            stemmer.stem(w).into_owned()
+        };
+        let mut synonyms = HashMap::new();
+        for group in lexicon::SYNONYMS {
+            let canon = stem(group[0]);
+            for w in *group {
+                synonyms.entry(stem(w)).or_insert_with(|| canon.clone());
+            }
+        }
+        let canon = |w: &str| {
+            let s = stem(w);
+            synonyms.get(&s).cloned().unwrap_or(s)
+        };
+        let mut antonyms = HashMap::new();
+        for (a, b) in lexicon::ANTONYMS {
+            antonyms.insert(canon(a), canon(b));
+            antonyms.insert(canon(b), canon(a));
+        }
+        let mut geo = HashMap::new();
+        for group in lexicon::GEO_ALIASES {
+            for alias in *group {
+                geo.insert(alias.split(' ').collect::<Vec<_>>(), group[0]);
+            }
+        }
+        let geo_max_words = geo.keys().map(Vec::len).max().unwrap_or(1);
+        Lexicon {
+            stemmer,
+            stopwords: lexicon::STOPWORDS.iter().copied().collect(),
+            cues: lexicon::NEGATION_CUES.iter().copied().collect(),
+            breakers: lexicon::SCOPE_BREAKERS.iter().copied().collect(),
+            geo,
+            geo_max_words,
+            synonyms,
+            antonyms,
+            irregular,
+        }
+    }
+
+    fn stem(&self, lower: &str) -> String {
+        let w = self.irregular.get(lower).copied().unwrap_or(lower);
+        self.stemmer.stem(w).into_owned()
+    }
+
+    fn word_term(&self, lower: &str) -> String {
+        let s = self.stem(lower);
+        self.synonyms.get(&s).cloned().unwrap_or(s)
+    }
+
+    /// The term a word negates: an antonym, or the root of a negative prefix
+    /// ("unlimited" → "limit"). Roots are only kept when long enough to be words.
+    fn opposite(&self, lower: &str, term: &str) -> Option<String> {
+        if let Some(a) = self.antonyms.get(term) {
+            return Some(a.clone());
+        }
+        ["non", "un", "dis", "in", "im", "il", "ir"].iter().find_map(|p| {
+            let root = lower.strip_prefix(p)?;
+            (root.len() >= 4).then(|| self.word_term(root))
+        })
+    }
+}
+
+/// One word of the raw text.
+#[derive(Debug)]
+struct Raw {
+    text: String,
+    lower: String,
+    /// A clause boundary (comma, dash, bracket, quote…) precedes it.
+    boundary: bool,
+}
+
+const TITLES: &[&str] = &["mr", "mrs", "ms", "dr", "st", "gen", "prof", "sen", "rep", "gov", "lt", "col", "sgt", "capt", "rev"];
+
+fn is_upper_word(s: &str) -> bool {
+    s.chars().any(|c| c.is_alphabetic()) && s.chars().all(|c| !c.is_lowercase())
+}
+
+fn capitalised(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_uppercase())
+}
+
+/// Splits text into words, marking clause boundaries. Keeps "U.S", "1,000",
+/// "3.5" whole; splits "$900m" into "$", "900", "m" and "70%" into "70", "%";
+/// turns "can't" into "can not" and drops possessive "'s".
+fn raw_words(text: &str) -> Vec<Raw> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out: Vec<Raw> = Vec::new();
+    let mut boundary = true;
+    let mut i = 0;
+    let push = |out: &mut Vec<Raw>, w: &str, boundary: &mut bool| {
+        if w.is_empty() {
+            return;
+        }
+        out.push(Raw { text: w.to_string(), lower: w.to_lowercase(), boundary: *boundary });
+        *boundary = false;
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_alphanumeric() {
+            let mut word = String::new();
+            while i < chars.len() {
+                let c = chars[i];
+                let next = chars.get(i + 1).copied();
+                if c.is_alphanumeric() {
+                    word.push(c);
+                } else if (c == '.' || c == ',')
+                    && word.chars().last().is_some_and(|p| p.is_ascii_digit())
+                    && next.is_some_and(|n| n.is_ascii_digit())
+                {
+                    word.push(c); // 1,000 and 3.5
+                } else if c == '.'
+                    && next.is_some_and(|n| n.is_alphabetic())
+                    && word.rsplit('.').next().is_some_and(|seg| seg.chars().count() == 1)
+                    && chars.get(i + 2).is_none_or(|n| !n.is_alphanumeric())
+                {
+                    word.push(c); // U.S, U.K, e.g
+                } else if (c == '\'' || c == '’') && next.is_some_and(|n| n.is_alphabetic()) {
+                    word.push('\'');
+                } else {
+                    break;
+                }
+                i += 1;
+            }
+            // "U.S." ends with an abbreviation dot, which is not a sentence end.
+            if word.contains('.') && chars.get(i) == Some(&'.') {
+                i += 1;
+            }
+            split_word(&word, &mut out, &mut boundary, push);
+            continue;
+        }
+        match c {
+            '$' | '£' | '€' | '¥' | '%' => {
+                let mut buf = [0u8; 4];
+                push(&mut out, c.encode_utf8(&mut buf), &mut boundary);
+            }
+            // "Mr. Blinken": a title's dot ends no sentence.
+            '.' if out.last().is_some_and(|w| TITLES.contains(&w.lower.as_str())) => {}
+            '.' | '!' | '?' | '…' => boundary = true,
+            '-' => {}
+            c if c.is_whitespace() => {}
+            _ => boundary = true,
+        }
+        i += 1;
+    }
+    out
+}
+
+fn split_word(
+    word: &str,
+    out: &mut Vec<Raw>,
+    boundary: &mut bool,
+    push: impl Fn(&mut Vec<Raw>, &str, &mut bool),
+) {
+    let lower = word.to_lowercase();
+    // Contractions and possessives.
+    if let Some(base) = lower.strip_suffix("n't") {
+        let base = match base {
+            "ca" => "can",
+            "wo" => "will",
+            "sha" => "shall",
+            b => b,
+        };
+        push(out, base, boundary);
+        push(out, "not", boundary);
+        return;
+    }
+    let word = match word.find('\'') {
+        Some(at) => &word[..at],
+        None => word,
+    };
+    // "900m", "1990s", "12ft": digits then letters.
+    let digits_end = word.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',')).unwrap_or(word.len());
+    if digits_end > 0 && digits_end < word.len() && word.as_bytes()[0].is_ascii_digit() {
+        push(out, &word[..digits_end], boundary);
+        push(out, &word[digits_end..], boundary);
+    } else {
+        push(out, word, boundary);
+    }
+}
+
+fn parse_number(lower: &str) -> Option<f64> {
+    if lower.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return lower.replace(',', "").parse().ok();
+    }
+    lexicon::NUMBER_WORDS.iter().find(|(w, _)| *w == lower).map(|(_, v)| *v)
+}
+
+fn lookup<T: Copy>(table: &[(&str, T)], lower: &str) -> Option<T> {
+    table.iter().find(|(w, _)| *w == lower).map(|(_, v)| *v)
+}
+
+/// Analyses a text into comparable features. Never panics, on any input.
+pub fn analyze(text: &str) -> Features {
+    let lex = &*LEX;
+    let raw = raw_words(text);
+    let mut f = Features::default();
+    let mut consumed = vec![false; raw.len()];
+    let mut negated = vec![false; raw.len()];
+
+    // Negation scopes: from a cue to the end of its clause, at most 10 words.
+    let mut i = 0;
+    while i < raw.len() {
+        let phrase = lexicon::NEGATION_PHRASES.iter().find(|p| {
+            p.iter().enumerate().all(|(k, w)| raw.get(i + k).is_some_and(|r| r.lower == *w))
+        });
+        let cue_len = match phrase {
+            Some(p) => p.len(),
+            None if lex.cues.contains(raw[i].lower.as_str()) => 1,
+            None => 0,
+        };
+        if cue_len == 0 {
+            i += 1;
+            continue;
+        }
+        for k in i..i + cue_len {
+            consumed[k] = true;
+        }
+        let mut j = i + cue_len;
+        while j < raw.len() && j < i + cue_len + 10 {
+            if (j > i + cue_len && raw[j].boundary) || lex.breakers.contains(raw[j].lower.as_str()) {
+                break;
+            }
+            negated[j] = !negated[j];
+            j += 1;
+        }
+        i += cue_len;
+    }
+
+    // Quantities and dates.
+    for i in 0..raw.len() {
+        if consumed[i] {
+            continue;
+        }
+        let Some(mut value) = parse_number(&raw[i].lower) else { continue };
+        let mut first = i;
+        let mut last = i;
+        let mut currency = None;
+        let mut cmp = Cmp::Eq;
+        if i > 0 && !consumed[i - 1] {
+            if let Some(cur) = lookup(lexicon::CURRENCIES, &raw[i - 1].lower) {
+                currency = Some(cur);
+                first = i - 1;
+            }
+        }
+        for (words, c) in lexicon::COMPARATORS {
+            let n = words.len();
+            if first >= n && (0..n).all(|k| raw[first - n + k].lower == words[k]) {
+                cmp = *c;
+                first -= n;
+                break;
+            }
+        }
+        if let Some(scale) = raw.get(last + 1).and_then(|r| lookup(lexicon::SCALES, &r.lower)) {
+            value *= scale;
+            last += 1;
+        }
+        let next = raw.get(last + 1).map(|r| r.lower.as_str());
+        let unit = match next {
+            Some("%" | "percent") => Some(Unit::Percent),
+            Some("per") if raw.get(last + 2).is_some_and(|r| r.lower == "cent") => {
+                last += 1;
+                Some(Unit::Percent)
+            }
+            // Only words follow a number as its currency ("61 billion dollars").
+            Some(w) if w.chars().all(char::is_alphabetic) => lookup(lexicon::CURRENCIES, w).map(|c| {
+                currency = currency.or(Some(c));
+                Unit::Currency(c)
+            }),
+            _ => None,
+        };
+        if unit.is_some() {
+            last += 1;
+        }
+        let year = raw[i].lower.len() == 4 && (1800.0..=2100.0).contains(&value);
+        if year && currency.is_none() && unit.is_none() && last == i && cmp == Cmp::Eq {
+            let month = (i > 0)
+                .then(|| lexicon::MONTHS.iter().position(|m| *m == raw[i - 1].lower))
+                .flatten()
+                .map(|m| m as u8 + 1);
+            f.dates.push(DateRef { year: value as i32, month });
+            consumed[i] = true;
+            continue;
+        }
+        let unit = match (unit, currency) {
+            (Some(u), _) => u,
+            (None, Some(c)) => Unit::Currency(c),
+            (None, None) => Unit::Count(
+                raw.get(last + 1)
+                    .filter(|r| !lex.stopwords.contains(r.lower.as_str()))
+                    .map(|r| lex.word_term(&r.lower))
+                    .unwrap_or_default(),
+            ),
+        };
+        let surface = raw[first..=last].iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" ");
+        f.quantities.push(Quantity { value, unit, cmp, surface });
+        for c in &mut consumed[first..=last] {
+            *c = true;
+        }
+    }
+
+    // Content terms.
+    let mut i = 0;
+    while i < raw.len() {
+        if consumed[i] {
+            i += 1;
+            continue;
+        }
+        let r = &raw[i];
+        // Longest place alias starting here; short all-caps aliases (US, UK, EU)
+        // must be written in capitals so the pronoun "us" is not a country.
+        let geo = (1..=lex.geo_max_words.min(raw.len() - i)).rev().find_map(|n| {
+            let key: Vec<&str> = raw[i..i + n].iter().map(|r| r.lower.trim_end_matches('.')).collect();
+            let id = lex.geo.get(&key)?;
+            let short = n == 1 && key[0].replace('.', "").len() <= 4 && !key[0].contains(' ');
+            let ok = !short || is_upper_word(&r.text) || key[0].len() > 3 && capitalised(&r.text);
+            (ok && !(n == 1 && lex.stopwords.contains(key[0]) && !is_upper_word(&r.text))).then_some((n, *id))
+        });
+        let next_capitalised = |after: usize| {
+            raw.get(after).is_some_and(|n| capitalised(&n.text) && !n.boundary && !lex.stopwords.contains(n.lower.as_str()))
+        };
+        if let Some((n, id)) = geo {
+            f.tokens.push(Token {
+                term: id.to_string(),
+                kind: Kind::Geo,
+                negated: negated[i],
+                pos: i,
+                required: !next_capitalised(i + n),
+                opposite: None,
+                speech: false,
+            });
+            i += n;
+            continue;
+        }
+        let lower = r.lower.as_str();
+        if lower.chars().all(|c| !c.is_alphanumeric()) || lex.stopwords.contains(lower) {
+            i += 1;
+            continue;
+        }
+        let calendar = lexicon::WEEKDAYS.contains(&lower)
+            || (lexicon::MONTHS.contains(&lower) && (lower != "may" || capitalised(&r.text)));
+        let (term, kind) = if calendar {
+            (lower.to_string(), Kind::Calendar)
+        } else {
+            let kind = if capitalised(&r.text) && lower != "i" { Kind::Proper } else { Kind::Word };
+            (lex.word_term(lower), kind)
+        };
+        let opposite = (kind == Kind::Word).then(|| lex.opposite(lower, &term)).flatten();
+        f.tokens.push(Token {
+            speech: term == "say",
+            required: kind == Kind::Proper && !next_capitalised(i + 1) || kind == Kind::Calendar,
+            term,
+            kind,
+            negated: negated[i],
+            pos: i,
+            opposite,
+        });
+        i += 1;
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(text: &str) -> Vec<String> {
+        analyze(text).tokens.into_iter().map(|t| t.term).collect()
+    }
+
+    #[test]
+    fn folds_place_aliases() {
+        for t in ["the US said", "the U.S. said", "the United States said", "Washington said", "American officials"] {
+            assert!(terms(t).contains(&"us".to_string()), "{t}: {:?}", terms(t));
+        }
+        assert!(!terms("let us go").contains(&"us".to_string()));
+        assert_eq!(terms("Beijing")[0], "china");
+        assert_eq!(terms("the People's Republic of China")[0], "china");
+        assert_eq!(terms("North Korea and Iran")[..2], ["north korea".to_string(), "iran".to_string()]);
+    }
+
+    #[test]
+    fn folds_synonyms_and_irregular_verbs() {
+        assert_eq!(terms("supplier"), terms("provides"));
+        assert_eq!(terms("met"), terms("meeting"));
+        assert_eq!(terms("primary"), terms("main"));
+    }
+
+    #[test]
+    fn marks_negation_scope_to_clause_end() {
+        let f = analyze("Beijing has stopped short of directly providing weapons to Russia, which has turned to Iran.");
+        let neg: Vec<_> = f.tokens.iter().filter(|t| t.negated).map(|t| t.term.as_str()).collect();
+        assert_eq!(neg, ["direct", &canonical_word("supply"), "weapon", "russia"]);
+        assert!(f.tokens.iter().any(|t| t.term == "iran" && !t.negated));
+        let f = analyze("China can't have it both ways.");
+        assert!(f.tokens.iter().any(|t| t.term == "way" && t.negated));
+    }
+
+    #[test]
+    fn negative_prefix_gives_opposite() {
+        let f = analyze("an unlimited partnership");
+        assert_eq!(f.tokens[0].opposite.as_deref(), Some(canonical_word("limits").as_str()));
+    }
+
+    #[test]
+    fn parses_quantities_with_units_and_comparators() {
+        let q = analyze("more than 70% of the $900m (£723m) worth").quantities;
+        assert_eq!(q.len(), 3);
+        assert_eq!((q[0].value, &q[0].unit, q[0].cmp), (70.0, &Unit::Percent, Cmp::Gt));
+        assert_eq!((q[1].value, &q[1].unit), (9e8, &Unit::Currency("usd")));
+        assert_eq!((q[2].value, &q[2].unit), (7.23e8, &Unit::Currency("gbp")));
+        let q = analyze("more than 70 percent of the USD 900 million").quantities;
+        assert_eq!((q[0].value, &q[0].unit), (70.0, &Unit::Percent));
+        assert_eq!((q[1].value, &q[1].unit), (9e8, &Unit::Currency("usd")));
+        let q = analyze("an envelope of 61 billion dollars").quantities;
+        assert_eq!((q[0].value, &q[0].unit), (61e9, &Unit::Currency("usd")));
+        let q = analyze("Less than 20 per cent").quantities;
+        assert_eq!((q[0].value, &q[0].unit, q[0].cmp), (20.0, &Unit::Percent, Cmp::Lt));
+    }
+
+    #[test]
+    fn quantity_compatibility() {
+        let q = |t: &str| analyze(t).quantities.remove(0);
+        assert!(q("more than 70%").compatible(&q("more than 70 percent")));
+        assert!(q("about 90%").compatible(&q("90%")));
+        assert!(!q("less than 20%").compatible(&q("more than 70%")));
+        assert!(!q("$9 billion").compatible(&q("$900m")));
+        assert!(!q("16 billion dollars").compatible(&q("61 billion dollars")));
+    }
+
+    #[test]
+    fn parses_years_and_months() {
+        let f = analyze("In February 2023, China proposed a plan; in 2024 it did not.");
+        assert_eq!(f.dates, [DateRef { year: 2023, month: Some(2) }, DateRef { year: 2024, month: None }]);
+        assert!(f.quantities.is_empty());
+    }
+
+    #[test]
+    fn first_names_and_titles_are_not_required() {
+        let f = analyze("German Chancellor Olaf Scholz visited Beijing");
+        let req: Vec<_> = f.tokens.iter().filter(|t| t.required).map(|t| t.term.as_str()).collect();
+        assert_eq!(req, ["scholz", "china"]);
+    }
+
+    #[test]
+    fn never_panics_on_odd_text() {
+        for t in ["", " ", "\0\u{1}", "’’’", "1,", "$", "U.S.", "..", "٣٤٥ مرحبا", "🙂🙂", "a\u{301}", "can't't", "9".repeat(400).as_str()] {
+            let _ = analyze(t);
+        }
+    }
+}

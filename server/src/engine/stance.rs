@@ -1,0 +1,267 @@
+//! Stance of one evidence sentence towards a claim. `StanceScorer` is the
+//! swappable component; `RuleScorer` is the deterministic lexical one.
+//!
+//! The rule scorer aligns the claim's content terms with the sentence's, then:
+//! - SUPPORTS when most of the claim's (idf-weighted) content is found, every
+//!   name, quantity and date the claim states is there and compatible, and no
+//!   aligned term has the opposite polarity;
+//! - REFUTES when most of the claim's content is found but a quantity or date
+//!   conflicts, the aligned terms are negated, or another place fills the slot
+//!   the claim's place fills ("Capri, Greece" against "Capri, Italy");
+//! - NEUTRAL otherwise.
+
+use super::lexicon::NON_EXCLUSIVE;
+use super::normalize::{Features, Kind, Quantity, Token, Unit, canonical_word};
+
+/// How a sentence bears on a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stance {
+    Supports,
+    Refutes,
+    Neutral,
+}
+
+/// A scorer's judgement of one (claim, sentence) pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    pub stance: Stance,
+    /// Strength of the judgement in 0..=1 (for NEUTRAL: relatedness).
+    pub score: f32,
+    /// Why, in a few words, for REFUTES.
+    pub reason: Option<String>,
+}
+
+/// One claim and one candidate evidence sentence, analysed.
+pub struct Pair<'a> {
+    pub claim: &'a Features,
+    pub evidence: &'a Features,
+    /// Inverse document frequency of a term in the store (rarer = more telling).
+    pub idf: &'a dyn Fn(&str) -> f32,
+}
+
+/// Decides the stance of evidence towards a claim.
+pub trait StanceScorer: Send + Sync {
+    fn assess(&self, pair: &Pair<'_>) -> Assessment;
+}
+
+/// The deterministic lexical scorer.
+#[derive(Debug, Clone)]
+pub struct RuleScorer {
+    /// Share of claim content that must be found to support it.
+    pub support_coverage: f32,
+    /// Share of claim content that must be found before a conflict refutes it.
+    pub refute_coverage: f32,
+    /// Share of the aligned content that must be negated to refute.
+    pub flip_share: f32,
+}
+
+impl Default for RuleScorer {
+    fn default() -> Self {
+        RuleScorer { support_coverage: 0.70, refute_coverage: 0.55, flip_share: 0.3 }
+    }
+}
+
+/// Reporting verbs say little about content: "X said Y" is mostly Y.
+const SPEECH_WEIGHT: f32 = 0.3;
+/// A word that shares a long prefix ("budget"/"budgetary") half-matches.
+const PARTIAL: f32 = 0.8;
+/// How far (in words) a place may be from the word it qualifies.
+const SLOT_DISTANCE: usize = 3;
+
+struct Alignment {
+    /// Evidence position of the matched token, and whether polarity is flipped.
+    pos: usize,
+    flipped: bool,
+    quality: f32,
+}
+
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
+}
+
+fn align(c: &Token, evidence: &[Token]) -> Option<Alignment> {
+    let exact = evidence.iter().filter(|e| e.term == c.term);
+    if let Some(e) = exact.clone().find(|e| e.negated == c.negated).or_else(|| exact.clone().next()) {
+        return Some(Alignment { pos: e.pos, flipped: e.negated != c.negated, quality: 1.0 });
+    }
+    let opposite = evidence.iter().find(|e| {
+        c.opposite.as_deref() == Some(e.term.as_str()) || e.opposite.as_deref() == Some(c.term.as_str())
+    });
+    if let Some(e) = opposite {
+        return Some(Alignment { pos: e.pos, flipped: e.negated == c.negated, quality: 1.0 });
+    }
+    if c.kind != Kind::Word {
+        return None;
+    }
+    evidence
+        .iter()
+        .filter(|e| e.kind == Kind::Word)
+        .find(|e| {
+            let p = common_prefix(&c.term, &e.term);
+            p >= 5 && p * 4 >= 3 * c.term.len().min(e.term.len())
+        })
+        .map(|e| Alignment { pos: e.pos, flipped: e.negated != c.negated, quality: PARTIAL })
+}
+
+/// A claim place whose slot the evidence fills with another place.
+fn place_swap<'a>(claim: &'a Features, evidence: &'a Features, aligned: &[Option<Alignment>]) -> Option<(&'a Token, &'a Token)> {
+    claim.tokens.iter().filter(|g| g.kind == Kind::Geo).find_map(|g| {
+        // The nearest aligned non-place word qualifies the place's slot.
+        let (anchor, al) = claim
+            .tokens
+            .iter()
+            .zip(aligned)
+            .filter(|(t, a)| t.kind != Kind::Geo && a.is_some() && t.pos.abs_diff(g.pos) <= SLOT_DISTANCE)
+            .min_by_key(|(t, _)| (t.pos.abs_diff(g.pos), t.kind == Kind::Word))?;
+        if NON_EXCLUSIVE.iter().any(|w| canonical_word(w) == anchor.term) {
+            return None;
+        }
+        let at = al.as_ref()?.pos;
+        let filler = evidence
+            .tokens
+            .iter()
+            .filter(|e| e.kind == Kind::Geo && e.pos.abs_diff(at) <= SLOT_DISTANCE)
+            .min_by_key(|e| e.pos.abs_diff(at))?;
+        let foreign = filler.term != g.term && !claim.tokens.iter().any(|t| t.term == filler.term);
+        foreign.then_some((g, filler))
+    })
+}
+
+fn same_unit(a: &Quantity, b: &Quantity) -> bool {
+    match (&a.unit, &b.unit) {
+        (Unit::Count(x), Unit::Count(y)) => x == y,
+        (x, y) => x == y,
+    }
+}
+
+/// Claim quantities and dates: (all found and compatible, first conflict).
+fn check_numbers(claim: &Features, evidence: &Features) -> (bool, Option<String>) {
+    let mut all_found = true;
+    let mut conflict = None;
+    for q in &claim.quantities {
+        let same: Vec<&Quantity> = evidence.quantities.iter().filter(|e| same_unit(q, e)).collect();
+        if same.iter().any(|e| q.compatible(e)) {
+            continue;
+        }
+        all_found = false;
+        if let Some(e) = same.first() {
+            conflict.get_or_insert_with(|| format!("the evidence says {}, not {}", e.surface, q.surface));
+        }
+    }
+    for d in &claim.dates {
+        let same_year = evidence.dates.iter().filter(|e| e.year == d.year);
+        if same_year.clone().any(|e| d.month.is_none() || e.month.is_none() || e.month == d.month) {
+            continue;
+        }
+        all_found = false;
+        if let Some(e) = evidence.dates.first() {
+            conflict.get_or_insert_with(|| format!("the evidence dates it {}, not {}", e.year, d.year));
+        }
+    }
+    (all_found, conflict)
+}
+
+impl StanceScorer for RuleScorer {
+    fn assess(&self, pair: &Pair<'_>) -> Assessment {
+        let (claim, evidence) = (pair.claim, pair.evidence);
+        let weight = |t: &Token| (pair.idf)(&t.term) * if t.speech { SPEECH_WEIGHT } else { 1.0 };
+        let aligned: Vec<Option<Alignment>> = claim.tokens.iter().map(|c| align(c, &evidence.tokens)).collect();
+        let (mut total, mut matched, mut flipped) = (0.0f32, 0.0f32, 0.0f32);
+        let mut missing_name = false;
+        for (c, a) in claim.tokens.iter().zip(&aligned) {
+            let w = weight(c);
+            total += w;
+            match a {
+                Some(a) => {
+                    matched += w * a.quality;
+                    if a.flipped {
+                        flipped += w;
+                    }
+                }
+                None => missing_name |= c.required,
+            }
+        }
+        if total <= 0.0 && claim.quantities.is_empty() && claim.dates.is_empty() {
+            return Assessment { stance: Stance::Neutral, score: 0.0, reason: None };
+        }
+        let coverage = if total > 0.0 { matched / total } else { 0.0 };
+        let (numbers_found, number_conflict) = check_numbers(claim, evidence);
+        let swap = place_swap(claim, evidence, &aligned);
+        let negated = matched > 0.0 && flipped / matched >= self.flip_share;
+
+        // Refutation: the rest of the claim is found, one part conflicts.
+        let swapped_weight = swap.filter(|(g, _)| !evidence.tokens.iter().any(|e| e.term == g.term)).map_or(0.0, |(g, _)| weight(g));
+        let rest = if total - swapped_weight > 0.0 { matched / (total - swapped_weight) } else { 0.0 };
+        let reason = number_conflict
+            .or_else(|| swap.map(|(g, e)| format!("the evidence names {}, not {}", e.term, g.term)))
+            .or_else(|| negated.then(|| "the evidence states the opposite".to_string()));
+        if let Some(reason) = reason {
+            if rest >= self.refute_coverage {
+                return Assessment { stance: Stance::Refutes, score: rest.min(1.0), reason: Some(reason) };
+            }
+            return Assessment { stance: Stance::Neutral, score: coverage * 0.5, reason: None };
+        }
+        let supports = coverage >= self.support_coverage && !missing_name && numbers_found && flipped == 0.0;
+        if supports {
+            Assessment { stance: Stance::Supports, score: coverage.min(1.0), reason: None }
+        } else {
+            Assessment { stance: Stance::Neutral, score: coverage * 0.5, reason: None }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::normalize::analyze;
+
+    fn assess(claim: &str, evidence: &str) -> Assessment {
+        let (c, e) = (analyze(claim), analyze(evidence));
+        RuleScorer::default().assess(&Pair { claim: &c, evidence: &e, idf: &|_| 1.0 })
+    }
+
+    #[test]
+    fn supports_paraphrase() {
+        let a = assess("Italy holds the G7 presidency this year.", "the G7 includes Canada, France, Germany, Japan and Italy, which holds the presidency this year.");
+        assert_eq!(a.stance, Stance::Supports);
+    }
+
+    #[test]
+    fn refutes_number_mismatch() {
+        let a = assess("The envelope was 16 billion dollars.", "a budgetary envelope of 61 billion dollars was blocked");
+        assert_eq!(a.stance, Stance::Refutes);
+        assert_eq!(a.reason.as_deref(), Some("the evidence says 61 billion dollars, not 16 billion dollars"));
+        let a = assess("Less than 20% of machine tool imports came from China.", "more than 70% of machine tool imports came from China");
+        assert_eq!(a.stance, Stance::Refutes);
+    }
+
+    #[test]
+    fn refutes_negation_both_ways() {
+        let a = assess("China has been directly supplying weapons to Russia.", "Beijing has stopped short of directly providing weapons to Russia.");
+        assert_eq!(a.stance, Stance::Refutes);
+        let a = assess("Japan is not a member of the G7.", "The G7 includes Canada, Japan and Italy.");
+        assert_eq!(a.stance, Stance::Refutes);
+        let a = assess("China has not directly supplied weapons to Russia.", "China has not directly provided weapons to Russia.");
+        assert_eq!(a.stance, Stance::Supports);
+    }
+
+    #[test]
+    fn refutes_place_in_same_slot() {
+        let a = assess("The ministers met in Capri, Greece.", "The ministers' talks in Capri, Italy.");
+        assert_eq!(a.stance, Stance::Refutes);
+        let a = assess("Germany holds the G7 presidency this year.", "the G7 includes France, Germany, Japan and Italy, which holds the presidency this year.");
+        assert_eq!(a.stance, Stance::Refutes);
+    }
+
+    #[test]
+    fn visiting_another_place_is_not_a_contradiction() {
+        let a = assess("Blinken visited Moscow.", "Blinken is due to visit China soon.");
+        assert_eq!(a.stance, Stance::Neutral);
+    }
+
+    #[test]
+    fn missing_name_is_not_support() {
+        let a = assess("Zelensky met Olaf Scholz in Berlin.", "German Chancellor Olaf Scholz met officials in Berlin.");
+        assert_eq!(a.stance, Stance::Neutral);
+    }
+}

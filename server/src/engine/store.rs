@@ -1,0 +1,169 @@
+//! The claim store on sled. Trees:
+//! - `meta`: `schema_version` (u32, decimal) and `store_version` (u64 BE).
+//! - `articles`: article id → JSON [`Article`]: verbatim text, title, content
+//!   hash and its claim units. One key per article, written in one transaction
+//!   with the version bump, so a crash never leaves half an article visible.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sled::Transactional;
+use sled::transaction::ConflictableTransactionError;
+
+use super::article::Unit;
+use crate::error::{Error, Result};
+
+pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped when segmentation or attribution changes, so stored units are redone.
+pub const PARSER_VERSION: u32 = 1;
+const SCHEMA_KEY: &[u8] = b"schema_version";
+const VERSION_KEY: &[u8] = b"store_version";
+
+/// A stored article with its claim units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    pub id: String,
+    pub title: String,
+    /// Verbatim text; units' offsets point into it.
+    pub text: String,
+    /// Hex SHA-256 over parser version, title and text.
+    pub content_hash: String,
+    pub units: Vec<Unit>,
+}
+
+impl Article {
+    pub fn hash(title: &str, text: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(PARSER_VERSION.to_be_bytes());
+        h.update((title.len() as u64).to_be_bytes());
+        h.update(title.as_bytes());
+        h.update(text.as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// What storing an article did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Added,
+    Replaced,
+    Unchanged,
+}
+
+pub struct Store {
+    db: sled::Db,
+    articles: sled::Tree,
+    meta: sled::Tree,
+}
+
+impl Store {
+    pub fn open(dir: &Path) -> Result<Store> {
+        // A bounded page cache: the engine keeps its own in-memory index.
+        let db = sled::Config::new().path(dir).cache_capacity(64 << 20).open()?;
+        let articles = db.open_tree("articles")?;
+        let meta = db.open_tree("meta")?;
+        match meta.get(SCHEMA_KEY)? {
+            Some(v) if v.as_ref() != SCHEMA_VERSION.to_string().as_bytes() => {
+                return Err(Error::Schema { found: String::from_utf8_lossy(&v).into_owned(), expected: SCHEMA_VERSION });
+            }
+            Some(_) => {}
+            None => {
+                meta.insert(SCHEMA_KEY, SCHEMA_VERSION.to_string().as_bytes())?;
+            }
+        }
+        Ok(Store { db, articles, meta })
+    }
+
+    /// Monotonic version of the stored corpus; changes on every write.
+    pub fn version(&self) -> Result<u64> {
+        Ok(self.meta.get(VERSION_KEY)?.map_or(0, |v| decode_u64(&v)))
+    }
+
+    /// Stores an article atomically, unless the same content is already there.
+    pub fn put(&self, article: &Article) -> Result<Change> {
+        let previous = self.articles.get(&article.id)?.map(|v| decode_article(&article.id, &v)).transpose()?;
+        let change = match previous {
+            Some(p) if p.content_hash == article.content_hash => return Ok(Change::Unchanged),
+            Some(_) => Change::Replaced,
+            None => Change::Added,
+        };
+        let bytes = serde_json::to_vec(article).map_err(|e| Error::Internal(e.to_string()))?;
+        (&self.articles, &self.meta)
+            .transaction(|(articles, meta)| {
+                articles.insert(article.id.as_bytes(), bytes.as_slice())?;
+                let next = meta.get(VERSION_KEY)?.map_or(0, |v| decode_u64(&v)) + 1;
+                meta.insert(VERSION_KEY, &next.to_be_bytes())?;
+                Ok::<_, ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Storage(e) => Error::Storage(e),
+                sled::transaction::TransactionError::Abort(()) => Error::Internal("ingest transaction aborted".into()),
+            })?;
+        Ok(change)
+    }
+
+    /// Every stored article, in id order.
+    pub fn articles(&self) -> impl Iterator<Item = Result<Article>> + '_ {
+        self.articles.iter().map(|kv| {
+            let (k, v) = kv?;
+            decode_article(&String::from_utf8_lossy(&k), &v)
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.articles.len()
+    }
+
+    /// Makes every write so far durable.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn decode_u64(v: &[u8]) -> u64 {
+    v.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
+
+fn decode_article(key: &str, v: &[u8]) -> Result<Article> {
+    serde_json::from_slice(v).map_err(|e| Error::Corrupt { key: key.to_string(), message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(id: &str, text: &str) -> Article {
+        Article { id: id.into(), title: String::new(), text: text.into(), content_hash: Article::hash("", text), units: vec![] }
+    }
+
+    #[test]
+    fn put_is_idempotent_and_versions_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.put(&article("a", "one")).unwrap(), Change::Added);
+        assert_eq!(store.put(&article("a", "one")).unwrap(), Change::Unchanged);
+        assert_eq!(store.version().unwrap(), 1);
+        assert_eq!(store.put(&article("a", "two")).unwrap(), Change::Replaced);
+        assert_eq!(store.version().unwrap(), 2);
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn reopens_and_rejects_foreign_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store.put(&article("a", "one")).unwrap();
+            store.flush().unwrap();
+        }
+        {
+            let store = Store::open(dir.path()).unwrap();
+            assert_eq!(store.articles().next().unwrap().unwrap().text, "one");
+            store.meta.insert(SCHEMA_KEY, "99").unwrap();
+            store.flush().unwrap();
+        }
+        assert!(matches!(Store::open(dir.path()), Err(Error::Schema { .. })));
+    }
+}
