@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use factcheck_proto::v1::fact_check_service_server::FactCheckServiceServer;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 
 use crate::engine::Engine;
@@ -47,7 +47,8 @@ pub async fn run(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Futu
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(api)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        // Small unary replies must not wait on Nagle's algorithm.
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), shutdown)
         .await?;
     Ok(())
 }

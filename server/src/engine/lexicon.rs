@@ -4,7 +4,7 @@
 /// Function words that carry no claim content. Negation cues and comparators
 /// are handled before this list applies.
 pub const STOPWORDS: &[&str] = &[
-    "a", "about", "above", "across", "after", "again", "against", "all", "also", "am", "among", "an",
+    "a", "about", "above", "across", "again", "against", "all", "also", "am", "among", "an",
     "and", "any", "are", "as", "at", "be", "because", "been", "being", "both", "but", "by", "can",
     "could", "did", "do", "does", "doing", "done", "during", "each", "either", "else", "ever",
     "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself",
@@ -94,6 +94,15 @@ pub const GEO_ALIASES: &[&[&str]] = &[
     &["united nations", "un"],
 ];
 
+/// Capitals and seats of government among the aliases above. Used for the
+/// government they match the country ("Beijing says"), but a claim about the
+/// city itself ("visited Moscow") needs the city.
+pub const CAPITALS: &[&str] = &[
+    "washington", "beijing", "moscow", "kremlin", "kyiv", "kiev", "berlin", "paris", "rome", "tokyo",
+    "ottawa", "new delhi", "tehran", "pyongyang", "seoul", "athens", "madrid", "warsaw", "ankara",
+    "taipei", "canberra", "brasilia", "minsk", "islamabad", "riyadh", "brussels",
+];
+
 /// Words with (for this purpose) the same meaning; the first is canonical.
 pub const SYNONYMS: &[&[&str]] = &[
     &["supply", "supplier", "provide", "provider", "deliver", "give", "send", "furnish", "export", "sell", "ship", "transfer", "sponsor", "source"],
@@ -115,7 +124,7 @@ pub const SYNONYMS: &[&[&str]] = &[
     &["decrease", "fall", "decline", "drop", "shrink", "reduce", "reduction", "cut", "plunge"],
     &["war", "conflict", "invasion"],
     &["threat", "danger", "risk", "menace"],
-    &["company", "firm", "entity", "business", "corporation"],
+    &["company", "entity", "business", "corporation"],
     &["before", "prior", "earlier", "ago"],
     &["after", "following", "later"],
     &["concern", "worry", "fear", "alarm"],
@@ -133,7 +142,6 @@ pub const ANTONYMS: &[(&str, &str)] = &[
     ("increase", "decrease"),
     ("accept", "reject"),
     ("big", "small"),
-    ("before", "after"),
     ("win", "lose"),
     ("support", "oppose"),
     ("strengthen", "weaken"),

@@ -96,6 +96,8 @@ pub struct Token {
     pub opposite: Option<String>,
     /// A reporting verb ("said", "noted"): weak evidence of content.
     pub speech: bool,
+    /// For a place named by its capital, the capital ("moscow").
+    pub city: Option<&'static str>,
 }
 
 /// Everything the engine compares about one text.
@@ -126,8 +128,9 @@ struct Lexicon {
     stopwords: HashSet<&'static str>,
     cues: HashSet<&'static str>,
     breakers: HashSet<&'static str>,
-    /// Alias phrase (lowercase words) to canonical place id.
-    geo: HashMap<Vec<&'static str>, &'static str>,
+    /// Alias phrase (lowercase words) to canonical place id and, for a
+    /// capital, the capital.
+    geo: HashMap<Vec<&'static str>, (&'static str, Option<&'static str>)>,
     geo_max_words: usize,
     /// Stem to canonical stem.
     synonyms: HashMap<String, String>,
@@ -164,7 +167,8 @@ impl Lexicon {
         let mut geo = HashMap::new();
         for group in lexicon::GEO_ALIASES {
             for alias in *group {
-                geo.insert(alias.split(' ').collect::<Vec<_>>(), group[0]);
+                let city = lexicon::CAPITALS.contains(alias).then_some(*alias);
+                geo.insert(alias.split(' ').collect::<Vec<_>>(), (group[0], city));
             }
         }
         let geo_max_words = geo.keys().map(Vec::len).max().unwrap_or(1);
@@ -457,13 +461,14 @@ pub fn analyze(text: &str) -> Features {
             let id = lex.geo.get(&key)?;
             let short = n == 1 && key[0].replace('.', "").len() <= 4 && !key[0].contains(' ');
             let ok = !short || is_upper_word(&r.text) || key[0].len() > 3 && capitalised(&r.text);
-            (ok && !(n == 1 && lex.stopwords.contains(key[0]) && !is_upper_word(&r.text))).then_some((n, *id))
+            (ok && !(n == 1 && lex.stopwords.contains(key[0]) && !is_upper_word(&r.text))).then_some((n, id.0, id.1))
         });
         let next_capitalised = |after: usize| {
             raw.get(after).is_some_and(|n| capitalised(&n.text) && !n.boundary && !lex.stopwords.contains(n.lower.as_str()))
         };
-        if let Some((n, id)) = geo {
+        if let Some((n, id, city)) = geo {
             f.tokens.push(Token {
+                city,
                 term: id.to_string(),
                 kind: Kind::Geo,
                 negated: negated[i],
@@ -490,6 +495,7 @@ pub fn analyze(text: &str) -> Features {
         };
         let opposite = (kind == Kind::Word).then(|| lex.opposite(lower, &term)).flatten();
         f.tokens.push(Token {
+            city: None,
             speech: term == "say",
             required: kind == Kind::Proper && !next_capitalised(i + 1) || kind == Kind::Calendar,
             term,
