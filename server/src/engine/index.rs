@@ -78,6 +78,11 @@ impl Index {
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 
+    /// The idf of a term no unit contains.
+    pub fn max_idf(&self) -> f32 {
+        self.idf("")
+    }
+
     /// The `k` best units for a query, best first, as (unit id, BM25 score).
     pub fn search(&self, query: &Features, k: usize) -> Vec<(u32, f32)> {
         let mut terms: Vec<&str> = query.terms().collect();

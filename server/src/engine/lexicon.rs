@@ -161,7 +161,10 @@ pub const ANTONYMS: &[(&str, &str)] = &[
 /// Predicates that relate a subject to many places at once: visiting or meeting
 /// in one place does not exclude another, so a different place there is not a
 /// contradiction.
-pub const NON_EXCLUSIVE: &[&str] = &["visit", "meet", "go", "arrive", "fly", "call", "attend", "return", "head", "plan"];
+pub const NON_EXCLUSIVE: &[&str] = &[
+    "visit", "meet", "go", "arrive", "fly", "call", "attend", "return", "head", "plan", "supply",
+    "send", "help", "talk", "work", "trade", "speak",
+];
 
 /// Irregular forms, mapped to the form the stemmer handles.
 pub const IRREGULAR: &[(&str, &str)] = &[

@@ -140,7 +140,7 @@ impl Engine {
             .map(|&(id, _)| {
                 let (article, unit) = index.unit(id);
                 let evidence = analyze(&evidence_text(article, unit));
-                self.scorer.assess(&Pair { claim: &features, evidence: &evidence, idf: &idf })
+                self.scorer.assess(&Pair { claim: &features, evidence: &evidence, idf: &idf, max_idf: index.max_idf() })
             })
             .collect();
         let decision = verdict::decide(&assessed);

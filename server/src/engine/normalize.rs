@@ -98,6 +98,8 @@ pub struct Token {
     pub speech: bool,
     /// For a place named by its capital, the capital ("moscow").
     pub city: Option<&'static str>,
+    /// The words as written, for reasons shown to people.
+    pub text: String,
 }
 
 /// Everything the engine compares about one text.
@@ -469,6 +471,7 @@ pub fn analyze(text: &str) -> Features {
         if let Some((n, id, city)) = geo {
             f.tokens.push(Token {
                 city,
+                text: raw[i..i + n].iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" "),
                 term: id.to_string(),
                 kind: Kind::Geo,
                 negated: negated[i],
@@ -496,6 +499,7 @@ pub fn analyze(text: &str) -> Features {
         let opposite = (kind == Kind::Word).then(|| lex.opposite(lower, &term)).flatten();
         f.tokens.push(Token {
             city: None,
+            text: r.text.clone(),
             speech: term == "say",
             required: kind == Kind::Proper && !next_capitalised(i + 1) || kind == Kind::Calendar,
             term,

@@ -10,7 +10,7 @@
 //!   the claim's place fills ("Capri, Greece" against "Capri, Italy");
 //! - NEUTRAL otherwise.
 
-use super::lexicon::NON_EXCLUSIVE;
+use super::lexicon::{NON_EXCLUSIVE, WEEKDAYS};
 use super::normalize::{Features, Kind, Quantity, Token, Unit, canonical_word};
 
 /// How a sentence bears on a claim.
@@ -37,6 +37,8 @@ pub struct Pair<'a> {
     pub evidence: &'a Features,
     /// Inverse document frequency of a term in the store (rarer = more telling).
     pub idf: &'a dyn Fn(&str) -> f32,
+    /// The idf of a term the store has never seen.
+    pub max_idf: f32,
 }
 
 /// Decides the stance of evidence towards a claim.
@@ -58,11 +60,14 @@ pub struct RuleScorer {
     /// No single missing term may carry this share of the claim: a claim whose
     /// key word ("visited") is absent is not supported, however much else is.
     pub max_missing_share: f32,
+    /// The same for refuting: a claim about something the sentence does not
+    /// mention ("imports from Turkey doubled") is not refuted by it.
+    pub max_missing_share_refute: f32,
 }
 
 impl Default for RuleScorer {
     fn default() -> Self {
-        RuleScorer { support_coverage: 0.70, refute_coverage: 0.55, flip_share: 0.2, predicate_coverage: 0.5, max_missing_share: 0.25 }
+        RuleScorer { support_coverage: 0.70, refute_coverage: 0.55, flip_share: 0.2, predicate_coverage: 0.5, max_missing_share: 0.25, max_missing_share_refute: 0.3 }
     }
 }
 
@@ -70,8 +75,12 @@ impl Default for RuleScorer {
 const SPEECH_WEIGHT: f32 = 0.3;
 /// A word that shares a long prefix ("budget"/"budgetary") half-matches.
 const PARTIAL: f32 = 0.8;
-/// How far (in words) a place may be from the word it qualifies.
+/// How far (in words) a name may be from the word it qualifies: in the claim,
+/// and in the evidence, which may phrase the slot more loosely.
+const CLAIM_SLOT_DISTANCE: usize = 2;
 const SLOT_DISTANCE: usize = 3;
+/// A stated number or date weighs this share of a never-seen term.
+const NUMBER_WEIGHT: f32 = 0.5;
 
 struct Alignment {
     /// Evidence position of the matched token, and whether polarity is flipped.
@@ -109,16 +118,21 @@ fn align(c: &Token, evidence: &[Token]) -> Option<Alignment> {
         .map(|e| Alignment { pos: e.pos, flipped: e.negated != c.negated, quality: PARTIAL })
 }
 
-/// A claim place whose slot the evidence fills with another place.
-struct PlaceSwap<'a> {
+/// A claim place whose slot the evidence fills with another place: "Capri,
+/// Greece" against "Capri, Italy", "Germany holds the presidency" against
+/// "Italy, which holds the presidency". Only places: for people and other
+/// names, a different name nearby is far more often another actor than a
+/// contradiction.
+struct SlotSwap<'a> {
     claimed: &'a Token,
     found: &'a Token,
-    /// The slot holds one place at a time ("holds the presidency", "Capri,
+    /// The slot holds one name at a time ("holds the presidency", "Capri,
     /// Italy"), unlike "visited China", which leaves room for Moscow.
     exclusive: bool,
 }
 
-fn place_swap<'a>(claim: &'a Features, evidence: &'a Features, aligned: &[Option<Alignment>]) -> Option<PlaceSwap<'a>> {
+fn slot_swap<'a>(claim: &'a Features, evidence: &'a Features, aligned: &[Option<Alignment>]) -> Option<SlotSwap<'a>> {
+    let near = |a: &Token, b: &Token, d: usize| a.pos.abs_diff(b.pos) <= d;
     claim.tokens.iter().filter(|g| g.kind == Kind::Geo).find_map(|g| {
         // The nearest aligned word qualifies the place's slot; reporting verbs
         // do not ("Washington says" names a speaker, not a slot).
@@ -126,32 +140,25 @@ fn place_swap<'a>(claim: &'a Features, evidence: &'a Features, aligned: &[Option
             .tokens
             .iter()
             .zip(aligned)
-            .filter(|(t, a)| t.kind != Kind::Geo && !t.speech && a.is_some() && t.pos.abs_diff(g.pos) <= SLOT_DISTANCE)
+            .filter(|(t, a)| t.kind != Kind::Geo && !t.speech && a.is_some() && near(t, g, CLAIM_SLOT_DISTANCE))
             .min_by_key(|(t, _)| (t.pos.abs_diff(g.pos), t.kind == Kind::Word))?;
         let at = al.as_ref()?.pos;
-        let found = evidence
-            .tokens
-            .iter()
-            .filter(|e| e.kind == Kind::Geo && e.pos.abs_diff(at) <= SLOT_DISTANCE)
-            .min_by_key(|e| e.pos.abs_diff(at))?;
-        let foreign = found.term != g.term && !claim.tokens.iter().any(|t| t.term == found.term);
-        // The predicate right by the place decides, found in the evidence or not.
-        let exclusive = !claim.tokens.iter().any(|t| {
-            t.kind == Kind::Word && t.pos.abs_diff(g.pos) <= 2 && NON_EXCLUSIVE.iter().any(|w| canonical_word(w) == t.term)
+        let mut window: Vec<&Token> = evidence.tokens.iter().filter(|e| e.kind == Kind::Geo && e.pos.abs_diff(at) <= SLOT_DISTANCE).collect();
+        window.sort_by_key(|e| e.pos.abs_diff(at));
+        if window.iter().any(|e| e.term == g.term) {
+            return None;
+        }
+        let found = window.into_iter().find(|e| !claim.tokens.iter().any(|t| t.term == e.term))?;
+        // "Capri, Greece": a place right after a name is an attribute of it.
+        // Otherwise the slot is exclusive unless an open-ended predicate
+        // (visit, supply) governs it.
+        let apposition = claim.tokens.iter().any(|t| t.pos + 1 == g.pos && matches!(t.kind, Kind::Proper | Kind::Geo));
+        let open_ended = claim.tokens.iter().any(|t| {
+            t.kind == Kind::Word && near(t, g, SLOT_DISTANCE) && NON_EXCLUSIVE.iter().any(|w| canonical_word(w) == t.term)
         });
-        foreign.then_some(PlaceSwap { claimed: g, found, exclusive })
+        let exclusive = apposition || !open_ended;
+        Some(SlotSwap { claimed: g, found, exclusive })
     })
-}
-
-/// How a place id reads in a reason: "US", "China", "North Korea".
-fn place_name(id: &str) -> String {
-    if id.len() <= 3 {
-        return id.to_uppercase();
-    }
-    id.split(' ')
-        .map(|w| w.chars().take(1).flat_map(char::to_uppercase).chain(w.chars().skip(1)).collect::<String>())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn same_unit(a: &Quantity, b: &Quantity) -> bool {
@@ -161,31 +168,59 @@ fn same_unit(a: &Quantity, b: &Quantity) -> bool {
     }
 }
 
-/// Claim quantities and dates: (all found and compatible, first conflict).
-fn check_numbers(claim: &Features, evidence: &Features) -> (bool, Option<String>) {
-    let mut all_found = true;
-    let mut conflict = None;
+/// How the claim's quantities, dates and calendar names fare in the evidence.
+#[derive(Default)]
+struct NumberCheck {
+    /// Quantities and dates the claim states.
+    stated: usize,
+    /// Those the evidence states compatibly.
+    found: usize,
+    /// Those the evidence states differently.
+    conflicting: usize,
+    conflict: Option<String>,
+}
+
+impl NumberCheck {
+    fn record(&mut self, found: bool, conflict: Option<String>) {
+        self.stated += 1;
+        if found {
+            self.found += 1;
+        } else if let Some(c) = conflict {
+            self.conflicting += 1;
+            self.conflict.get_or_insert(c);
+        }
+    }
+}
+
+fn check_numbers(claim: &Features, evidence: &Features) -> NumberCheck {
+    let mut check = NumberCheck::default();
     for q in &claim.quantities {
         let same: Vec<&Quantity> = evidence.quantities.iter().filter(|e| same_unit(q, e)).collect();
-        if same.iter().any(|e| q.compatible(e)) {
-            continue;
-        }
-        all_found = false;
-        if let Some(e) = same.first() {
-            conflict.get_or_insert_with(|| format!("the evidence says {}, not {}", e.surface, q.surface));
-        }
+        // "killed 18 people" and "(18 dead)": a count of other words, same number.
+        let counted = |e: &Quantity| matches!(e.unit, Unit::Count(_)) && q.compatible(e);
+        let found = same.iter().any(|e| q.compatible(e))
+            || same.is_empty() && matches!(q.unit, Unit::Count(_)) && evidence.quantities.iter().any(counted);
+        check.record(found, same.first().map(|e| format!("the evidence says {}, not {}", e.surface, q.surface)));
     }
     for d in &claim.dates {
-        let same_year = evidence.dates.iter().filter(|e| e.year == d.year);
-        if same_year.clone().any(|e| d.month.is_none() || e.month.is_none() || e.month == d.month) {
-            continue;
-        }
-        all_found = false;
-        if let Some(e) = evidence.dates.first() {
-            conflict.get_or_insert_with(|| format!("the evidence dates it {}, not {}", e.year, d.year));
+        let found = evidence.dates.iter().any(|e| e.year == d.year && (d.month.is_none() || e.month.is_none() || e.month == d.month));
+        check.record(found, evidence.dates.first().map(|e| format!("the evidence dates it {}, not {}", e.year, d.year)));
+    }
+    // A weekday or month the evidence gives differently ("on Monday" / "on Friday").
+    for c in claim.tokens.iter().filter(|t| t.kind == Kind::Calendar) {
+        let weekday = WEEKDAYS.contains(&c.term.as_str());
+        let other: Vec<&Token> = evidence
+            .tokens
+            .iter()
+            .filter(|e| e.kind == Kind::Calendar && WEEKDAYS.contains(&e.term.as_str()) == weekday)
+            .collect();
+        let found = other.is_empty() || other.iter().any(|e| e.term == c.term);
+        if !found {
+            check.conflicting += 1;
+            check.conflict.get_or_insert_with(|| format!("the evidence says {}, not {}", other[0].text, c.text));
         }
     }
-    (all_found, conflict)
+    check
 }
 
 impl StanceScorer for RuleScorer {
@@ -193,7 +228,15 @@ impl StanceScorer for RuleScorer {
         let (claim, evidence) = (pair.claim, pair.evidence);
         let weight = |t: &Token| (pair.idf)(&t.term) * if t.speech { SPEECH_WEIGHT } else { 1.0 };
         let aligned: Vec<Option<Alignment>> = claim.tokens.iter().map(|c| align(c, &evidence.tokens)).collect();
-        let (mut total, mut matched, mut flipped) = (0.0f32, 0.0f32, 0.0f32);
+        let swap = slot_swap(claim, evidence, &aligned);
+        let exclusive_swap = swap.as_ref().filter(|s| s.exclusive);
+        let numbers = check_numbers(claim, evidence);
+
+        // Weighted coverage of the claim. Numbers and dates weigh like rare terms.
+        let number_weight = NUMBER_WEIGHT * pair.max_idf;
+        let mut total = number_weight * numbers.stated as f32;
+        let mut matched = number_weight * numbers.found as f32;
+        let mut flipped = 0.0f32;
         // The claim's plain words (its predicate), apart from the names.
         let (mut words, mut words_matched) = (0.0f32, 0.0f32);
         let mut missing_name = false;
@@ -210,31 +253,33 @@ impl StanceScorer for RuleScorer {
             match a {
                 Some(a) if a.flipped => flipped += w,
                 Some(_) => {}
+                None if exclusive_swap.is_some_and(|s| std::ptr::eq(s.claimed, c)) => {}
                 None => {
                     missing_name |= c.required;
                     heaviest_missing = heaviest_missing.max(w);
                 }
             }
         }
-        if total <= 0.0 && claim.quantities.is_empty() && claim.dates.is_empty() {
+        if total <= 0.0 {
             return Assessment { stance: Stance::Neutral, score: 0.0, reason: None };
         }
-        let coverage = if total > 0.0 { matched / total } else { 0.0 };
-        let (numbers_found, number_conflict) = check_numbers(claim, evidence);
-        let swap = place_swap(claim, evidence, &aligned);
-        let negated = matched > 0.0 && flipped / matched >= self.flip_share;
+        let coverage = matched / total;
 
-        // Refutation: the rest of the claim is found, one part conflicts.
-        let exclusive_swap = swap.as_ref().filter(|s| s.exclusive);
+        // Refutation: the rest of the claim is found, one part conflicts. The
+        // conflicting part counts as found: it is what the two sentences share
+        // a slot for.
         let swapped_weight = exclusive_swap
             .filter(|s| !evidence.tokens.iter().any(|e| e.term == s.claimed.term))
             .map_or(0.0, |s| weight(s.claimed));
-        let rest = if total - swapped_weight > 0.0 { matched / (total - swapped_weight) } else { 0.0 };
-        let reason = number_conflict
-            .or_else(|| exclusive_swap.map(|s| format!("the evidence names {}, not {}", place_name(&s.found.term), place_name(&s.claimed.term))))
+        let rest = (matched + swapped_weight + number_weight * numbers.conflicting as f32) / total;
+        let negated = matched > 0.0 && flipped / matched >= self.flip_share;
+        let reason = numbers
+            .conflict
+            .or_else(|| exclusive_swap.map(|s| format!("the evidence names {}, not {}", s.found.text, s.claimed.text)))
             .or_else(|| negated.then(|| "the evidence states the opposite".to_string()));
+        let key_term_missing = |share: f32, of: f32| heaviest_missing >= share * of;
         if let Some(reason) = reason {
-            if rest >= self.refute_coverage {
+            if rest >= self.refute_coverage && !key_term_missing(self.max_missing_share_refute, total - swapped_weight) {
                 return Assessment { stance: Stance::Refutes, score: rest.min(1.0), reason: Some(reason) };
             }
             return Assessment { stance: Stance::Neutral, score: coverage * 0.5, reason: None };
@@ -242,9 +287,9 @@ impl StanceScorer for RuleScorer {
         let predicate_found = words == 0.0 || words_matched / words >= self.predicate_coverage;
         let supports = coverage >= self.support_coverage
             && predicate_found
-            && heaviest_missing < self.max_missing_share * total
+            && !key_term_missing(self.max_missing_share, total)
             && !missing_name
-            && numbers_found
+            && numbers.found == numbers.stated
             && flipped == 0.0
             && swap.is_none();
         if supports {
@@ -262,7 +307,7 @@ mod tests {
 
     fn assess(claim: &str, evidence: &str) -> Assessment {
         let (c, e) = (analyze(claim), analyze(evidence));
-        RuleScorer::default().assess(&Pair { claim: &c, evidence: &e, idf: &|_| 1.0 })
+        RuleScorer::default().assess(&Pair { claim: &c, evidence: &e, idf: &|_| 1.0, max_idf: 1.0 })
     }
 
     #[test]
@@ -305,6 +350,27 @@ mod tests {
         let a = assess("Xi will visit Washington next month.", "US officials said Blinken will visit China next month, Xi said.");
         assert_eq!(a.stance, Stance::Neutral);
 
+    }
+
+    #[test]
+    fn refutes_another_weekday() {
+        let a = assess("The US blocked imports of Russian nickel on Monday.", "Also on Friday, the US blocked imports of Russian nickel.");
+        assert_eq!(a.stance, Stance::Refutes);
+        assert_eq!(a.reason.as_deref(), Some("the evidence says Friday, not Monday"));
+    }
+
+    #[test]
+    fn open_ended_predicates_leave_room_for_other_names() {
+        let a = assess("North Korea sent artillery shells to Russia.", "China also delivers nitrocellulose to Russia, used to make artillery shells.");
+        assert_eq!(a.stance, Stance::Neutral);
+        let a = assess("The G7 ministers will meet again in Tokyo next year.", "G7 ministers meet next week in Italy.");
+        assert_eq!(a.stance, Stance::Neutral);
+    }
+
+    #[test]
+    fn counts_match_on_value() {
+        let a = assess("Russian strikes killed 18 people in Ukraine.", "Ukraine was the target of deadly Russian strikes (18 dead).");
+        assert_eq!(a.stance, Stance::Supports);
     }
 
     #[test]

@@ -1,0 +1,62 @@
+//! Starts the real server on 127.0.0.1:0 over a temp data dir, the way the
+//! binary does, and hands out gRPC clients.
+#![allow(dead_code)] // each test binary uses part of this
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use factcheck_client::Client;
+use factcheck_server::engine::{Engine, IngestReport, corpus};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+
+pub fn seeds_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../seeds")
+}
+
+/// The shared evaluation data, when this checkout sits beside it.
+pub fn shared_eval() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/eval");
+    p.is_dir().then_some(p)
+}
+
+pub struct TestServer {
+    pub addr: String,
+    pub ingest: IngestReport,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    /// Opens the store in `data_dir`, ingests `corpus` (if any) and serves.
+    pub async fn start(data_dir: &Path, corpus_path: Option<&Path>) -> TestServer {
+        let engine = Engine::open(data_dir).expect("open store");
+        let ingest = match corpus_path {
+            Some(p) => engine.ingest(corpus::load(p).expect("load corpus")).expect("ingest"),
+            None => IngestReport::default(),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(factcheck_server::run(listener, Arc::new(engine), async {
+            let _ = rx.await;
+        }));
+        TestServer { addr, ingest, shutdown: Some(tx), task: Some(task) }
+    }
+
+    pub async fn channel(&self) -> Channel {
+        factcheck_client::channel(&self.addr).await.expect("connect")
+    }
+
+    pub async fn client(&self) -> Client {
+        Client::new(self.channel().await)
+    }
+
+    /// Graceful stop: waits until the server has drained and released the store.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap().unwrap();
+    }
+}
