@@ -166,6 +166,7 @@ mod tests {
 
     #[test]
     fn own_voice_has_no_speaker() {
+        assert_eq!(find("The G7 foreign ministers meeting concluded on Capri Island in Italy on Friday."), None);
         assert_eq!(find("In addition to the United States, the G7 includes Canada, the United Kingdom and Italy."), None);
         assert_eq!(find("China also delivers drone engines to Russia."), None);
     }

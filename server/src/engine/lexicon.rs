@@ -193,7 +193,7 @@ pub const SPEECH_VERBS: &[&str] = &[
     "confirmed", "confirms", "reported", "reports", "reiterated", "reiterates", "stressed",
     "stresses", "asserted", "asserts", "asserting", "acknowledged", "admitted", "denied", "denies",
     "accused", "accuses", "believe", "believes", "cautioned", "wrote", "writes", "tweeted",
-    "posted", "pointed", "concluded", "disclosed", "estimated", "estimates",
+    "pointed", "disclosed",
 ];
 
 /// Word numbers understood in quantities.
