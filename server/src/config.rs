@@ -1,9 +1,12 @@
-//! Server configuration from flags and `FACTCHECK_*` environment variables.
+//! Server configuration: flags, then `FACTCHECK_*` environment variables, then
+//! an optional TOML file (`--config`), then defaults. Validated at start.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -15,7 +18,12 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "factcheck-server", version, about)]
 pub struct Config {
-    /// Address to listen on.
+    /// TOML file with any of the settings below (keys as the flags, with
+    /// underscores: `request_timeout = "5s"`). Flags and env win over it.
+    #[arg(long, env = "FACTCHECK_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on for gRPC.
     #[arg(long, env = "FACTCHECK_LISTEN", default_value = "0.0.0.0:50051")]
     pub listen: SocketAddr,
 
@@ -31,4 +39,159 @@ pub struct Config {
     /// Log output format.
     #[arg(long, env = "FACTCHECK_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+
+    /// Address of the Prometheus /metrics endpoint; empty disables it.
+    #[arg(long, env = "FACTCHECK_METRICS_LISTEN", default_value = "0.0.0.0:9090")]
+    pub metrics_listen: String,
+
+    /// Plaintext address serving only grpc.health.v1 (for Kubernetes gRPC
+    /// probes when the main port uses TLS); empty disables it.
+    #[arg(long, env = "FACTCHECK_HEALTH_LISTEN", default_value = "")]
+    pub health_listen: String,
+
+    /// Server-side deadline per call; a shorter `grpc-timeout` from the caller wins.
+    #[arg(long, env = "FACTCHECK_REQUEST_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Calls served at once; more are refused at once with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "FACTCHECK_MAX_CONCURRENT_REQUESTS", default_value_t = 64)]
+    pub max_concurrent_requests: usize,
+
+    /// Largest accepted request message in bytes; larger is RESOURCE_EXHAUSTED.
+    #[arg(long, env = "FACTCHECK_MAX_REQUEST_BYTES", default_value_t = 1 << 20)]
+    pub max_request_bytes: usize,
+
+    /// On SIGTERM/SIGINT, how long in-flight calls may take to finish.
+    #[arg(long, env = "FACTCHECK_SHUTDOWN_GRACE", default_value = "20s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+
+    /// PEM certificate chain: serve gRPC over TLS (needs --tls-key).
+    #[arg(long, env = "FACTCHECK_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "FACTCHECK_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+
+    /// PEM CA bundle: require client certificates signed by it (mTLS).
+    #[arg(long, env = "FACTCHECK_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
+}
+
+fn optional_addr(name: &str, value: &str) -> Result<Option<SocketAddr>, String> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    value.parse().map(Some).map_err(|e| format!("{name} {value:?}: {e}"))
+}
+
+fn readable(name: &str, path: &Option<PathBuf>) -> Result<(), String> {
+    match path {
+        Some(p) if !p.is_file() => Err(format!("{name} {}: no such file", p.display())),
+        _ => Ok(()),
+    }
+}
+
+impl Config {
+    /// Parses flags and env, then fills what neither gave from the TOML file.
+    pub fn load() -> Result<Config, String> {
+        Self::load_from(std::env::args_os().collect())
+    }
+
+    pub fn load_from(args: Vec<std::ffi::OsString>) -> Result<Config, String> {
+        let matches = Self::command().try_get_matches_from(&args).map_err(|e| e.to_string())?;
+        let first = Config::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+        let Some(file) = &first.config else { return Ok(first) };
+        let table = read_toml(file)?;
+        let mut args = args;
+        for (key, value) in table {
+            let id = key.replace('-', "_");
+            if id == "config" || !Self::command().get_arguments().any(|a| a.get_id() == id.as_str()) {
+                return Err(format!("{}: unknown setting {key:?}", file.display()));
+            }
+            // Flags and environment variables win over the file.
+            if matches.value_source(&id) == Some(ValueSource::DefaultValue) || matches.value_source(&id).is_none() {
+                let value = match value {
+                    toml::Value::String(s) => s,
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Float(f) => f.to_string(),
+                    toml::Value::Boolean(b) => b.to_string(),
+                    _ => return Err(format!("{}: {key:?} must be a string, number or boolean", file.display())),
+                };
+                args.push(format!("--{}={value}", id.replace('_', "-")).into());
+            }
+        }
+        Config::try_parse_from(args).map_err(|e| format!("{}: {e}", file.display()))
+    }
+
+    /// Checks settings that parse but cannot work together.
+    pub fn validate(&self) -> Result<(), String> {
+        optional_addr("metrics_listen", &self.metrics_listen)?;
+        optional_addr("health_listen", &self.health_listen)?;
+        if self.max_concurrent_requests == 0 {
+            return Err("max_concurrent_requests must be at least 1".into());
+        }
+        if self.max_request_bytes < 1024 {
+            return Err("max_request_bytes must be at least 1024".into());
+        }
+        if self.request_timeout.is_zero() {
+            return Err("request_timeout must be positive".into());
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err("tls_cert and tls_key go together".into());
+        }
+        if self.tls_client_ca.is_some() && self.tls_cert.is_none() {
+            return Err("tls_client_ca needs tls_cert and tls_key".into());
+        }
+        readable("tls_cert", &self.tls_cert)?;
+        readable("tls_key", &self.tls_key)?;
+        readable("tls_client_ca", &self.tls_client_ca)?;
+        Ok(())
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        optional_addr("metrics_listen", &self.metrics_listen).ok().flatten()
+    }
+
+    pub fn health_addr(&self) -> Option<SocketAddr> {
+        optional_addr("health_listen", &self.health_listen).ok().flatten()
+    }
+}
+
+fn read_toml(path: &Path) -> Result<toml::Table, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    text.parse::<toml::Table>().map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(args: &[&str]) -> Result<Config, String> {
+        Config::load_from(std::iter::once("factcheck-server").chain(args.iter().copied()).map(Into::into).collect())
+    }
+
+    #[test]
+    fn file_fills_what_flags_do_not_give() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:7000\"\nrequest_timeout = \"250ms\"\nmax_concurrent_requests = 8\n").unwrap();
+        let c = load(&["--config", file.to_str().unwrap(), "--max-concurrent-requests", "3"]).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:7000".parse().unwrap());
+        assert_eq!(c.request_timeout, Duration::from_millis(250));
+        assert_eq!(c.max_concurrent_requests, 3, "the flag wins over the file");
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_bad_combinations() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        assert!(load(&["--config", file.to_str().unwrap()]).unwrap_err().contains("unknown setting"));
+        assert!(load(&["--tls-cert", "/nope"]).unwrap().validate().unwrap_err().contains("go together"));
+        assert!(load(&["--max-concurrent-requests", "0"]).unwrap().validate().is_err());
+        assert!(load(&["--metrics-listen", "nope"]).unwrap().validate().is_err());
+        assert_eq!(load(&["--metrics-listen", ""]).unwrap().metrics_addr(), None);
+    }
 }

@@ -1,32 +1,82 @@
 //! factcheck server: a domain engine (`engine`: ingest, store, index, verify;
-//! no gRPC in it) behind a thin tonic adapter (`service`), served by [`run`].
+//! no gRPC in it) behind a thin tonic adapter (`service`) and one tower layer
+//! (`middleware`), served by [`run`].
 
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod metrics;
+pub mod middleware;
 pub mod service;
+pub mod telemetry;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use factcheck_proto::v1::fact_check_service_server::FactCheckServiceServer;
 use tokio::net::TcpListener;
-use tonic::transport::Server;
+use tokio::sync::watch;
 use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
 use crate::engine::Engine;
+use crate::metrics::Metrics;
+use crate::middleware::RpcLayer;
 use crate::service::FactCheckApi;
 
 /// The gRPC service name, as health checks and reflection report it.
 pub const SERVICE_NAME: &str = "factcheck.v1.FactCheckService";
 
+/// How to serve; `Default` matches the binary's defaults with no side ports.
+pub struct ServeOptions {
+    pub request_timeout: Duration,
+    pub max_concurrent_requests: usize,
+    pub max_request_bytes: usize,
+    pub shutdown_grace: Duration,
+    pub tls: Option<ServerTlsConfig>,
+    pub metrics: Arc<Metrics>,
+    /// Serves `GET /metrics` (OpenMetrics text).
+    pub metrics_listener: Option<TcpListener>,
+    /// Serves only `grpc.health.v1` in plaintext (probes beside a TLS port).
+    pub health_listener: Option<TcpListener>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            request_timeout: Duration::from_secs(5),
+            max_concurrent_requests: 64,
+            max_request_bytes: 1 << 20,
+            shutdown_grace: Duration::from_secs(20),
+            tls: None,
+            metrics: Arc::default(),
+            metrics_listener: None,
+            health_listener: None,
+        }
+    }
+}
+
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
 /// Serves factcheck, health and reflection (v1 and v1alpha) on `listener`
-/// until `shutdown` completes, then reports NOT_SERVING and drains in-flight
-/// calls before returning.
-pub async fn run(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+/// until `shutdown` completes; then reports NOT_SERVING, stops accepting and
+/// drains in-flight calls for up to `shutdown_grace`.
+pub async fn run(
+    listener: TcpListener,
+    engine: Arc<Engine>,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<FactCheckServiceServer<FactCheckApi>>().await;
+    let metrics = options.metrics.clone();
+    metrics.store_articles.set(engine.article_count() as i64);
+    metrics.store_units.set(engine.unit_count() as i64);
+
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(factcheck_proto::FILE_DESCRIPTOR_SET)
@@ -35,20 +85,60 @@ pub async fn run(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Futu
     let reflection_v1 = reflection().build_v1()?;
     // grpcurl 1.8 and many tools only speak v1alpha.
     let reflection_v1alpha = reflection().build_v1alpha()?;
-    let api = FactCheckServiceServer::new(FactCheckApi::new(engine));
-    let shutdown = async move {
-        shutdown.await;
-        tracing::info!("shutting down: not serving, draining in-flight calls");
-        health.set_service_status("", ServingStatus::NotServing).await;
-        health.set_not_serving::<FactCheckServiceServer<FactCheckApi>>().await;
-    };
-    Server::builder()
-        .add_service(health_service)
+    let api = FactCheckServiceServer::new(FactCheckApi::new(engine, metrics.clone()))
+        .max_decoding_message_size(options.max_request_bytes);
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut builder = Server::builder();
+    if let Some(tls) = options.tls {
+        builder = builder.tls_config(tls)?;
+    }
+    let grpc = builder
+        .layer(RpcLayer::new(options.max_concurrent_requests, options.request_timeout, metrics.clone()))
+        .add_service(health_service.clone())
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(api)
         // Small unary replies must not wait on Nagle's algorithm.
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), shutdown)
-        .await?;
-    Ok(())
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), stopped(stop_rx.clone()));
+    let grpc = async { grpc.await.map_err(anyhow::Error::from) };
+
+    let metrics_server = async {
+        let Some(listener) = options.metrics_listener else { return Ok(()) };
+        let router = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(move || {
+                let metrics = metrics.clone();
+                async move { ([(http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], metrics.encode()) }
+            }),
+        );
+        axum::serve(listener, router).with_graceful_shutdown(stopped(stop_rx.clone())).await.map_err(anyhow::Error::from)
+    };
+    let health_server = async {
+        let Some(listener) = options.health_listener else { return Ok(()) };
+        Server::builder()
+            .add_service(health_service)
+            .serve_with_incoming_shutdown(TcpIncoming::from(listener), stopped(stop_rx.clone()))
+            .await
+            .map_err(anyhow::Error::from)
+    };
+    let servers = async { tokio::try_join!(grpc, metrics_server, health_server).map(|_| ()) };
+    tokio::pin!(servers);
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: not serving, draining in-flight calls");
+        health.set_service_status("", ServingStatus::NotServing).await;
+        health.set_not_serving::<FactCheckServiceServer<FactCheckApi>>().await;
+        let _ = stop_tx.send(true);
+    };
+    tokio::select! {
+        result = &mut servers => result,
+        () = signal => match tokio::time::timeout(options.shutdown_grace, &mut servers).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::warn!(grace_ms = options.shutdown_grace.as_millis() as u64, "grace period over; abandoning in-flight calls");
+                Ok(())
+            }
+        },
+    }
 }

@@ -1,23 +1,17 @@
-//! `factcheck-server`: open the store, ingest the corpus, serve until SIGTERM/SIGINT.
+//! `factcheck-server`: load config, open the store, ingest the corpus, serve
+//! until SIGTERM/SIGINT, then drain, flush telemetry and the store, exit 0.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use clap::Parser;
-use factcheck_server::config::{Config, LogFormat};
+use anyhow::Context;
+use factcheck_server::config::Config;
 use factcheck_server::engine::{Engine, corpus};
+use factcheck_server::{ServeOptions, telemetry};
 use tokio::net::TcpListener;
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tracing::{error, info};
-
-fn init_tracing(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
 
 async fn shutdown_signal() {
     let ctrl_c = async {
@@ -37,8 +31,24 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
+fn tls_config(config: &Config) -> anyhow::Result<Option<ServerTlsConfig>> {
+    let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) else { return Ok(None) };
+    let read = |p: &std::path::Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+    let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?));
+    if let Some(ca) = &config.tls_client_ca {
+        tls = tls.client_ca_root(Certificate::from_pem(read(ca)?));
+    }
+    Ok(Some(tls))
+}
+
+async fn bind(addr: Option<std::net::SocketAddr>, what: &str) -> anyhow::Result<Option<TcpListener>> {
+    match addr {
+        Some(a) => Ok(Some(TcpListener::bind(a).await.with_context(|| format!("cannot bind {what} {a}"))?)),
+        None => Ok(None),
+    }
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
-    info!(listen = %config.listen, data_dir = %config.data_dir.display(), corpus = %config.corpus.display(), "starting");
     let started = Instant::now();
     let (data_dir, corpus_path) = (config.data_dir.clone(), config.corpus.clone());
     let engine = tokio::task::spawn_blocking(move || -> anyhow::Result<Engine> {
@@ -52,6 +62,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         Ok(engine)
     })
     .await??;
+    let engine = Arc::new(engine);
     info!(
         articles = engine.article_count(),
         units = engine.unit_count(),
@@ -60,19 +71,48 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "engine ready"
     );
-    let listener = TcpListener::bind(config.listen).await?;
-    info!(addr = %listener.local_addr()?, "serving");
-    factcheck_server::run(listener, Arc::new(engine), shutdown_signal()).await?;
-    info!("stopped");
+    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("cannot bind {}", config.listen))?;
+    let options = ServeOptions {
+        request_timeout: config.request_timeout,
+        max_concurrent_requests: config.max_concurrent_requests,
+        max_request_bytes: config.max_request_bytes,
+        shutdown_grace: config.shutdown_grace,
+        tls: tls_config(&config)?,
+        metrics: Arc::default(),
+        metrics_listener: bind(config.metrics_addr(), "metrics").await?,
+        health_listener: bind(config.health_addr(), "health").await?,
+    };
+    info!(addr = %listener.local_addr()?, tls = options.tls.is_some(), metrics = ?config.metrics_addr(), health = ?config.health_addr(), "serving");
+    factcheck_server::run(listener, engine.clone(), options, shutdown_signal()).await?;
+    engine.flush()?;
     Ok(())
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
-    init_tracing(config.log_format);
-    match serve(config).await {
-        Ok(()) => ExitCode::SUCCESS,
+    let config = match Config::load().and_then(|c| c.validate().map(|()| c)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("factcheck-server: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let telemetry = match telemetry::init(config.log_format, telemetry::otlp_endpoint_from_env()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("factcheck-server: telemetry: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    // No secrets among the settings yet; the TLS key is a path, not its content.
+    info!(config = ?config, "effective configuration");
+    let result = serve(config).await;
+    telemetry.shutdown();
+    match result {
+        Ok(()) => {
+            info!("stopped");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             error!(error = format!("{e:#}"), "server failed");
             ExitCode::FAILURE

@@ -12,6 +12,7 @@ use tonic_types::{ErrorDetails, StatusExt};
 use crate::engine::stance::Stance;
 use crate::engine::{Engine, Verdict, Verification};
 use crate::error::{Error, Reason};
+use crate::metrics::{Metrics, VerdictLabels};
 
 /// `google.rpc.ErrorInfo.domain` of every error this service returns.
 pub const ERROR_DOMAIN: &str = "factcheck.v1";
@@ -22,11 +23,12 @@ pub const MAX_CITATIONS: u32 = 20;
 
 pub struct FactCheckApi {
     engine: Arc<Engine>,
+    metrics: Arc<Metrics>,
 }
 
 impl FactCheckApi {
-    pub fn new(engine: Arc<Engine>) -> Self {
-        FactCheckApi { engine }
+    pub fn new(engine: Arc<Engine>, metrics: Arc<Metrics>) -> Self {
+        FactCheckApi { engine, metrics }
     }
 }
 
@@ -57,10 +59,13 @@ impl FactCheckService for FactCheckApi {
     async fn verify_claim(&self, request: Request<pb::VerifyClaimRequest>) -> Result<Response<pb::VerifyClaimResponse>, Status> {
         let (claim, max_citations) = validate(request.get_ref())?;
         let engine = self.engine.clone();
+        let span = tracing::Span::current();
         // Verification is CPU work: keep it off the async workers.
-        let verification = tokio::task::spawn_blocking(move || engine.verify(&claim, max_citations))
+        let verification = tokio::task::spawn_blocking(move || span.in_scope(|| engine.verify(&claim, max_citations)))
             .await
             .map_err(|e| Error::Internal(format!("verification task failed: {e}")))??;
+        let verdict = format!("{:?}", verification.verdict).to_uppercase();
+        self.metrics.verdicts.get_or_create(&VerdictLabels { verdict }).inc();
         Ok(Response::new(to_proto(verification)))
     }
 }

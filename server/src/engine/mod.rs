@@ -73,10 +73,20 @@ pub struct Engine {
 impl Engine {
     /// Opens (or creates) the store in `data_dir` and indexes what it holds.
     pub fn open(data_dir: &Path) -> Result<Engine> {
+        Self::with_scorer(data_dir, Box::new(RuleScorer::default()))
+    }
+
+    /// Like `open`, with another stance scorer.
+    pub fn with_scorer(data_dir: &Path, scorer: Box<dyn StanceScorer>) -> Result<Engine> {
         let store = Store::open(data_dir)?;
-        let engine = Engine { store, index: RwLock::default(), scorer: Box::new(RuleScorer::default()) };
+        let engine = Engine { store, index: RwLock::default(), scorer };
         engine.reindex()?;
         Ok(engine)
+    }
+
+    /// Makes every write durable; called on shutdown.
+    pub fn flush(&self) -> Result<()> {
+        self.store.flush()
     }
 
     fn reindex(&self) -> Result<()> {
@@ -92,6 +102,7 @@ impl Engine {
 
     /// Stores new or changed articles (same content: no change) and reindexes.
     pub fn ingest(&self, articles: Vec<NewArticle>) -> Result<IngestReport> {
+        let _span = tracing::info_span!("ingest", articles = articles.len()).entered();
         let started = Instant::now();
         let mut report = IngestReport::default();
         for a in articles {
@@ -134,16 +145,18 @@ impl Engine {
         let index = self.index();
         let features = analyze(claim);
         let idf = |t: &str| index.idf(t);
-        let candidates = index.search(&features, CANDIDATES);
-        let assessed: Vec<_> = candidates
-            .iter()
-            .map(|&(id, _)| {
-                let (article, unit) = index.unit(id);
-                let evidence = analyze(&evidence_text(article, unit));
-                self.scorer.assess(&Pair { claim: &features, evidence: &evidence, idf: &idf, max_idf: index.max_idf() })
-            })
-            .collect();
-        let decision = verdict::decide(&assessed);
+        let candidates = tracing::info_span!("retrieve").in_scope(|| index.search(&features, CANDIDATES));
+        let assessed: Vec<_> = tracing::info_span!("score", candidates = candidates.len()).in_scope(|| {
+            candidates
+                .iter()
+                .map(|&(id, _)| {
+                    let (article, unit) = index.unit(id);
+                    let evidence = analyze(&evidence_text(article, unit));
+                    self.scorer.assess(&Pair { claim: &features, evidence: &evidence, idf: &idf, max_idf: index.max_idf() })
+                })
+                .collect()
+        });
+        let decision = tracing::info_span!("aggregate").in_scope(|| verdict::decide(&assessed));
         let citations = decision
             .order
             .iter()

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use factcheck_client::Client;
+use factcheck_server::ServeOptions;
 use factcheck_server::engine::{Engine, IngestReport, corpus};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -32,7 +33,11 @@ pub struct TestServer {
 impl TestServer {
     /// Opens the store in `data_dir`, ingests `corpus` (if any) and serves.
     pub async fn start(data_dir: &Path, corpus_path: Option<&Path>) -> TestServer {
-        let engine = Engine::open(data_dir).expect("open store");
+        Self::start_with(Engine::open(data_dir).expect("open store"), corpus_path, ServeOptions::default()).await
+    }
+
+    /// Serves `engine` (after ingesting `corpus`, if any) with `options`.
+    pub async fn start_with(engine: Engine, corpus_path: Option<&Path>, options: ServeOptions) -> TestServer {
         let ingest = match corpus_path {
             Some(p) => engine.ingest(corpus::load(p).expect("load corpus")).expect("ingest"),
             None => IngestReport::default(),
@@ -40,7 +45,7 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(factcheck_server::run(listener, Arc::new(engine), async {
+        let task = tokio::spawn(factcheck_server::run(listener, Arc::new(engine), options, async {
             let _ = rx.await;
         }));
         TestServer { addr, ingest, shutdown: Some(tx), task: Some(task) }
