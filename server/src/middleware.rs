@@ -107,6 +107,20 @@ pub fn code_name(code: Code) -> String {
     out
 }
 
+/// How much sooner than the caller's deadline the server gives up.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(2);
+
+/// tonic reports a message over the size limit as OUT_OF_RANGE; the contract
+/// (and gRPC's own servers) say RESOURCE_EXHAUSTED.
+fn oversized(response: http::Response<tonic::body::Body>) -> http::Response<tonic::body::Body> {
+    match Status::from_header_map(response.headers()) {
+        Some(s) if s.code() == Code::OutOfRange && s.message().contains("too large") => {
+            Status::resource_exhausted(s.message()).into_http()
+        }
+        _ => response,
+    }
+}
+
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S, B> Service<http::Request<B>> for RpcService<S>
@@ -140,12 +154,14 @@ where
         );
         let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(request.headers())));
         let _ = span.set_parent(parent);
+        // Answer a little before the caller's deadline: an answer after it is
+        // never seen, and tonic's transport timer would answer CANCELLED.
         let deadline = request
             .headers()
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_grpc_timeout)
-            .map_or(layer.timeout, |t| t.min(layer.timeout));
+            .map_or(layer.timeout, |t| t.saturating_sub(DEADLINE_MARGIN.max(t / 50)).min(layer.timeout));
         let exempt = exempt(&method);
         let record_span = span.clone();
         Box::pin(
@@ -159,7 +175,7 @@ where
                     let call = AssertUnwindSafe(inner.call(request)).catch_unwind();
                     let limit = if exempt { Duration::MAX } else { deadline };
                     match tokio::time::timeout(limit, call).await {
-                        Ok(Ok(result)) => result,
+                        Ok(Ok(result)) => result.map(oversized),
                         Ok(Err(panic)) => {
                             let message = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
                             tracing::error!(method = %method, panic = message.as_deref().unwrap_or("?"), "handler panicked");

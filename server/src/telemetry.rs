@@ -43,7 +43,9 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<String>) -> anyhow::Result<
         }
         None => None,
     };
-    let otel = provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("factcheck")));
+    // Export this service's spans only, not the transport's internals.
+    let exported = tracing_subscriber::filter::Targets::new().with_target("factcheck_server", tracing::Level::INFO);
+    let otel = provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("factcheck")).with_filter(exported));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let logs = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer().with_writer(std::io::stderr).boxed(),
