@@ -189,6 +189,20 @@ async fn exports_prometheus_metrics() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn health_turns_not_serving_when_shutdown_begins() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let (server, _dir) = start(Box::new(RuleScorer::default()), ServeOptions::default()).await;
+    let mut health = HealthClient::new(server.channel().await);
+    let mut watch = health.watch(HealthCheckRequest { service: "factcheck.v1.FactCheckService".into() }).await.unwrap().into_inner();
+    assert_eq!(watch.message().await.unwrap().unwrap().status(), ServingStatus::Serving);
+    let stopping = tokio::spawn(server.stop());
+    let next = tokio::time::timeout(Duration::from_secs(5), watch.message()).await.unwrap().unwrap().unwrap();
+    assert_eq!(next.status(), ServingStatus::NotServing);
+    drop(watch);
+    stopping.await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn drains_in_flight_calls_then_stops_within_the_grace_period() {
     let options = ServeOptions { shutdown_grace: Duration::from_secs(10), ..ServeOptions::default() };
