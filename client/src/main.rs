@@ -32,6 +32,9 @@ enum Command {
         /// Most citations to show (0: server default).
         #[arg(long, default_value_t = 0)]
         max_citations: u32,
+        /// Exit with status 3 unless the verdict is this one (for smoke tests).
+        #[arg(long, value_parser = ["SUPPORTED", "CONTRADICTED", "UNKNOWN"])]
+        expect: Option<String>,
     },
     /// Ask the server's gRPC health service.
     Health {
@@ -71,9 +74,13 @@ fn print_verification(r: &pb::VerifyClaimResponse) {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let ch = channel(&cli.addr).await.with_context(|| format!("cannot connect to {}", cli.addr))?;
     match cli.command {
-        Command::Verify { claim, max_citations } => {
+        Command::Verify { claim, max_citations, expect } => {
             let r = verify(&mut FactCheckServiceClient::new(ch), &claim, max_citations).await?;
             if cli.json { println!("{}", serde_json::to_string_pretty(&response_json(&r))?) } else { print_verification(&r) }
+            let got = verdict_name(r.verdict).to_uppercase();
+            if expect.is_some_and(|e| e != got) {
+                return Err(UnexpectedVerdict(got).into());
+            }
         }
         Command::Health { service } => {
             let r = HealthClient::new(ch).check(tonic_health::pb::HealthCheckRequest { service }).await?.into_inner();
@@ -127,13 +134,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `verify --expect` saw another verdict.
+#[derive(Debug)]
+struct UnexpectedVerdict(String);
+
+impl std::fmt::Display for UnexpectedVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unexpected verdict {}", self.0)
+    }
+}
+
+impl std::error::Error for UnexpectedVerdict {}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     match run(Cli::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            let unexpected = e.downcast_ref::<UnexpectedVerdict>().is_some();
+            std::process::ExitCode::from(if unexpected { 3 } else { 1 })
         }
     }
 }

@@ -76,6 +76,10 @@ pub struct Config {
     /// PEM CA bundle: require client certificates signed by it (mTLS).
     #[arg(long, env = "FACTCHECK_TLS_CLIENT_CA")]
     pub tls_client_ca: Option<PathBuf>,
+
+    /// Validate the configuration, print it, and exit.
+    #[arg(long)]
+    pub check_config: bool,
 }
 
 fn optional_addr(name: &str, value: &str) -> Result<Option<SocketAddr>, String> {
@@ -99,7 +103,13 @@ impl Config {
     }
 
     pub fn load_from(args: Vec<std::ffi::OsString>) -> Result<Config, String> {
-        let matches = Self::command().try_get_matches_from(&args).map_err(|e| e.to_string())?;
+        let matches = Self::command().try_get_matches_from(&args).map_err(|e| {
+            // --help and --version are answers, not errors.
+            if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) {
+                e.exit()
+            }
+            e.to_string()
+        })?;
         let first = Config::from_arg_matches(&matches).map_err(|e| e.to_string())?;
         let Some(file) = &first.config else { return Ok(first) };
         let table = read_toml(file)?;

@@ -97,6 +97,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if config.check_config {
+        println!("{config:#?}");
+        return ExitCode::SUCCESS;
+    }
     let telemetry = match telemetry::init(config.log_format, telemetry::otlp_endpoint_from_env()) {
         Ok(t) => t,
         Err(e) => {
