@@ -8,6 +8,29 @@ use std::time::Duration;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
+/// A setting that must not reach logs: Debug prints "[redacted]".
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(Secret(s.to_string()))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -76,6 +99,11 @@ pub struct Config {
     /// PEM CA bundle: require client certificates signed by it (mTLS).
     #[arg(long, env = "FACTCHECK_TLS_CLIENT_CA")]
     pub tls_client_ca: Option<PathBuf>,
+
+    /// Bearer token that admin calls (IngestArticles, DeleteArticle) must
+    /// present; without one they are refused. Prefer the environment variable.
+    #[arg(long, env = "FACTCHECK_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<Secret>,
 
     /// Validate the configuration, print it, and exit.
     #[arg(long)]
@@ -156,6 +184,9 @@ impl Config {
         readable("tls_cert", &self.tls_cert)?;
         readable("tls_key", &self.tls_key)?;
         readable("tls_client_ca", &self.tls_client_ca)?;
+        if self.admin_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
+            return Err("admin_token must be at least 16 characters".into());
+        }
         Ok(())
     }
 
@@ -203,5 +234,14 @@ mod tests {
         assert!(load(&["--max-concurrent-requests", "0"]).unwrap().validate().is_err());
         assert!(load(&["--metrics-listen", "nope"]).unwrap().validate().is_err());
         assert_eq!(load(&["--metrics-listen", ""]).unwrap().metrics_addr(), None);
+        assert!(load(&["--admin-token", "short"]).unwrap().validate().is_err());
+    }
+
+    #[test]
+    fn never_prints_the_admin_token() {
+        let c = load(&["--admin-token", "s3cr3t-s3cr3t-s3cr3t"]).unwrap();
+        c.validate().unwrap();
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        assert_eq!(c.admin_token.unwrap().expose(), "s3cr3t-s3cr3t-s3cr3t");
     }
 }

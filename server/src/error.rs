@@ -7,6 +7,12 @@ pub enum Reason {
     ClaimEmpty,
     ClaimTooLong,
     MaxCitationsOutOfRange,
+    TextEmpty,
+    TextTooLong,
+    IdEmpty,
+    PageSizeOutOfRange,
+    PageTokenInvalid,
+    TimeRangeInvalid,
 }
 
 impl Reason {
@@ -15,6 +21,12 @@ impl Reason {
             Reason::ClaimEmpty => "CLAIM_EMPTY",
             Reason::ClaimTooLong => "CLAIM_TOO_LONG",
             Reason::MaxCitationsOutOfRange => "MAX_CITATIONS_OUT_OF_RANGE",
+            Reason::TextEmpty => "TEXT_EMPTY",
+            Reason::TextTooLong => "TEXT_TOO_LONG",
+            Reason::IdEmpty => "ID_EMPTY",
+            Reason::PageSizeOutOfRange => "PAGE_SIZE_OUT_OF_RANGE",
+            Reason::PageTokenInvalid => "PAGE_TOKEN_INVALID",
+            Reason::TimeRangeInvalid => "TIME_RANGE_INVALID",
         }
     }
 }
@@ -23,6 +35,12 @@ impl Reason {
 pub enum Error {
     #[error("invalid {field}: {description}")]
     InvalidArgument { field: &'static str, reason: Reason, description: String },
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    AdminDisabled(String),
+    #[error("article {0:?} not found")]
+    NotFound(String),
     #[error("storage error: {0}")]
     Storage(#[from] sled::Error),
     #[error("stored record {key} is corrupt: {message}")]

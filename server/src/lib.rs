@@ -21,6 +21,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
+use crate::config::Secret;
 use crate::engine::Engine;
 use crate::metrics::Metrics;
 use crate::middleware::RpcLayer;
@@ -41,6 +42,8 @@ pub struct ServeOptions {
     pub metrics_listener: Option<TcpListener>,
     /// Serves only `grpc.health.v1` in plaintext (probes beside a TLS port).
     pub health_listener: Option<TcpListener>,
+    /// Bearer token for admin calls; None refuses them.
+    pub admin_token: Option<Secret>,
 }
 
 impl Default for ServeOptions {
@@ -54,6 +57,7 @@ impl Default for ServeOptions {
             metrics: Arc::default(),
             metrics_listener: None,
             health_listener: None,
+            admin_token: None,
         }
     }
 }
@@ -87,7 +91,7 @@ pub async fn run(
     let reflection_v1 = reflection().build_v1()?;
     // grpcurl 1.8 and many tools only speak v1alpha.
     let reflection_v1alpha = reflection().build_v1alpha()?;
-    let api = FactCheckServiceServer::new(FactCheckApi::new(engine, metrics.clone()))
+    let api = FactCheckServiceServer::new(FactCheckApi::new(engine, metrics.clone(), options.admin_token))
         .max_decoding_message_size(options.max_request_bytes);
 
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -81,6 +81,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         metrics: Arc::default(),
         metrics_listener: bind(config.metrics_addr(), "metrics").await?,
         health_listener: bind(config.health_addr(), "health").await?,
+        admin_token: config.admin_token.clone(),
     };
     info!(addr = %listener.local_addr()?, tls = options.tls.is_some(), metrics = ?config.metrics_addr(), health = ?config.health_addr(), "serving");
     factcheck_server::run(listener, engine.clone(), options, shutdown_signal()).await?;
@@ -108,7 +109,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // No secrets among the settings yet; the TLS key is a path, not its content.
+    // The admin token prints as "[redacted]"; TLS settings are paths.
     info!(config = ?config, "effective configuration");
     let result = serve(config).await;
     telemetry.shutdown();

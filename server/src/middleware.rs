@@ -81,6 +81,10 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     })
 }
 
+/// Calls whose handler runs as long as the caller streams: the server's
+/// default deadline would cut them; only the caller's own deadline applies.
+const STREAMING: &[&str] = &["factcheck.v1.FactCheckService/VerifyClaims", "factcheck.v1.FactCheckService/IngestArticles"];
+
 /// Calls that must answer even when the server is saturated.
 fn exempt(method: &str) -> bool {
     method.starts_with("grpc.health.") || method.starts_with("grpc.reflection.")
@@ -156,12 +160,19 @@ where
         let _ = span.set_parent(parent);
         // Answer a little before the caller's deadline: an answer after it is
         // never seen, and tonic's transport timer would answer CANCELLED.
-        let deadline = request
+        let caller = request
             .headers()
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_grpc_timeout)
-            .map_or(layer.timeout, |t| t.saturating_sub(DEADLINE_MARGIN.max(t / 50)).min(layer.timeout));
+            .map(|t| t.saturating_sub(DEADLINE_MARGIN.max(t / 50)));
+        let streaming = STREAMING.contains(&method.as_str());
+        let deadline = match caller {
+            Some(t) if streaming => t,
+            Some(t) => t.min(layer.timeout),
+            None if streaming => Duration::MAX,
+            None => layer.timeout,
+        };
         let exempt = exempt(&method);
         let record_span = span.clone();
         Box::pin(

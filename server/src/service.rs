@@ -2,15 +2,23 @@
 //! runtime, map the answer to the contract. Domain errors become a
 //! `tonic::Status` in one place, `From<Error> for Status`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use factcheck_proto::v1 as pb;
 use factcheck_proto::v1::fact_check_service_server::FactCheckService;
-use tonic::{Code, Request, Response, Status};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::metadata::MetadataMap;
+use tonic::{Code, Request, Response, Status, Streaming};
 use tonic_types::{ErrorDetails, StatusExt};
+use tracing::Instrument;
 
+use crate::config::Secret;
+use crate::engine::corpus::NewArticle;
 use crate::engine::stance::Stance;
-use crate::engine::{Engine, Verdict, Verification};
+use crate::engine::{Article, Change, Citation, Engine, ListQuery, Source, Verdict, Verification};
 use crate::error::{Error, Reason};
 use crate::metrics::{Metrics, VerdictLabels};
 
@@ -18,28 +26,82 @@ use crate::metrics::{Metrics, VerdictLabels};
 pub const ERROR_DOMAIN: &str = "factcheck.v1";
 /// Longest accepted claim, in characters.
 pub const MAX_CLAIM_CHARS: usize = 2_000;
+/// Longest accepted CheckText input, in characters.
+pub const MAX_TEXT_CHARS: usize = 100_000;
 pub const DEFAULT_CITATIONS: usize = 5;
+pub const DEFAULT_TEXT_CITATIONS: usize = 3;
 pub const MAX_CITATIONS: u32 = 20;
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+pub const MAX_PAGE_SIZE: i32 = 1000;
+/// Claims of one VerifyClaims stream verified at once.
+const STREAM_CONCURRENCY: usize = 8;
+/// Answers a VerifyClaims stream holds for a slow reader before it stops
+/// reading requests (back-pressure instead of unbounded buffering).
+const STREAM_BUFFER: usize = 32;
+/// Rejections listed in one IngestArticles answer (all are counted).
+const MAX_LISTED_REJECTIONS: usize = 1000;
 
 pub struct FactCheckApi {
     engine: Arc<Engine>,
     metrics: Arc<Metrics>,
+    admin_token: Option<Secret>,
 }
 
 impl FactCheckApi {
-    pub fn new(engine: Arc<Engine>, metrics: Arc<Metrics>) -> Self {
-        FactCheckApi { engine, metrics }
+    pub fn new(engine: Arc<Engine>, metrics: Arc<Metrics>, admin_token: Option<Secret>) -> Self {
+        FactCheckApi { engine, metrics, admin_token }
     }
+
+    /// Admin calls need the configured bearer token.
+    fn authorize(&self, metadata: &MetadataMap) -> Result<(), Error> {
+        let Some(token) = &self.admin_token else {
+            return Err(Error::AdminDisabled("admin calls are disabled: the server has no admin token".into()));
+        };
+        let presented = metadata.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        match presented {
+            Some(p) if constant_time_eq(p.as_bytes(), token.expose().as_bytes()) => Ok(()),
+            _ => Err(Error::Unauthenticated("admin call without a valid \"authorization: Bearer TOKEN\"".into())),
+        }
+    }
+
+    fn record_store(&self) {
+        self.metrics.store_articles.set(self.engine.article_count() as i64);
+        self.metrics.store_units.set(self.engine.unit_count() as i64);
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Runs engine work on the blocking pool, inside the current span.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
+        .await
+        .map_err(|e| Error::Internal(format!("engine task failed: {e}")))?
 }
 
 fn invalid(field: &'static str, reason: Reason, description: impl Into<String>) -> Error {
     Error::InvalidArgument { field, reason, description: description.into() }
 }
 
-/// Checks a request and returns the claim (control characters turned into
-/// spaces) and the citation count to use.
-fn validate(req: &pb::VerifyClaimRequest) -> Result<(String, usize), Error> {
-    let claim: String = req.claim.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+/// Control characters read as spaces.
+fn clean(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() && c != '\n' { ' ' } else { c }).collect()
+}
+
+fn citations(n: u32, default: usize) -> Result<usize, Error> {
+    match n {
+        0 => Ok(default),
+        n if n > MAX_CITATIONS => Err(invalid("max_citations", Reason::MaxCitationsOutOfRange, format!("max_citations must be 0..={MAX_CITATIONS}"))),
+        n => Ok(n as usize),
+    }
+}
+
+/// Checks a claim and returns it cleaned, with the citation count to use.
+fn validate_claim(claim: &str, max_citations: u32) -> Result<(String, usize), Error> {
+    let claim: String = claim.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     if claim.trim().is_empty() {
         return Err(invalid("claim", Reason::ClaimEmpty, "claim must not be empty"));
     }
@@ -47,60 +109,291 @@ fn validate(req: &pb::VerifyClaimRequest) -> Result<(String, usize), Error> {
     if chars > MAX_CLAIM_CHARS {
         return Err(invalid("claim", Reason::ClaimTooLong, format!("claim has {chars} characters; the limit is {MAX_CLAIM_CHARS}")));
     }
-    if req.max_citations > MAX_CITATIONS {
-        return Err(invalid("max_citations", Reason::MaxCitationsOutOfRange, format!("max_citations must be 0..={MAX_CITATIONS}")));
+    Ok((claim, citations(max_citations, DEFAULT_CITATIONS)?))
+}
+
+fn required_id(id: &str) -> Result<String, Error> {
+    if id.trim().is_empty() {
+        return Err(invalid("id", Reason::IdEmpty, "id must not be empty"));
     }
-    let max = if req.max_citations == 0 { DEFAULT_CITATIONS } else { req.max_citations as usize };
-    Ok((claim, max))
+    Ok(id.to_string())
+}
+
+fn timestamp(t: Option<prost_types::Timestamp>) -> Option<(i64, i32)> {
+    t.map(|t| (t.seconds, t.nanos))
+}
+
+fn to_timestamp(t: Option<(i64, i32)>) -> Option<prost_types::Timestamp> {
+    t.map(|(seconds, nanos)| prost_types::Timestamp { seconds, nanos })
 }
 
 #[tonic::async_trait]
 impl FactCheckService for FactCheckApi {
     async fn verify_claim(&self, request: Request<pb::VerifyClaimRequest>) -> Result<Response<pb::VerifyClaimResponse>, Status> {
-        let (claim, max_citations) = validate(request.get_ref())?;
+        let (claim, max_citations) = validate_claim(&request.get_ref().claim, request.get_ref().max_citations)?;
         let engine = self.engine.clone();
-        let span = tracing::Span::current();
-        // Verification is CPU work: keep it off the async workers.
-        let verification = tokio::task::spawn_blocking(move || span.in_scope(|| engine.verify(&claim, max_citations)))
-            .await
-            .map_err(|e| Error::Internal(format!("verification task failed: {e}")))??;
-        let verdict = format!("{:?}", verification.verdict).to_uppercase();
-        self.metrics.verdicts.get_or_create(&VerdictLabels { verdict }).inc();
-        Ok(Response::new(to_proto(verification)))
+        let verification = blocking(move || engine.verify(&claim, max_citations)).await?;
+        Ok(Response::new(verification_proto(&self.metrics, verification)))
+    }
+
+    type VerifyClaimsStream = ReceiverStream<Result<pb::VerifyClaimsResponse, Status>>;
+
+    async fn verify_claims(&self, request: Request<Streaming<pb::VerifyClaimsRequest>>) -> Result<Response<Self::VerifyClaimsStream>, Status> {
+        let input = request.into_inner();
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        let (engine, metrics) = (self.engine.clone(), self.metrics.clone());
+        let work = async move {
+            // A broken request stream ends the work; answers already due still go out.
+            let items = input.take_while(|item| futures::future::ready(item.is_ok())).filter_map(|item| futures::future::ready(item.ok()));
+            let mut answers = items
+                .map(|item| {
+                    let (engine, metrics) = (engine.clone(), metrics.clone());
+                    async move {
+                        let result = match validate_claim(&item.claim, item.max_citations) {
+                            Ok((claim, max)) => blocking(move || engine.verify(&claim, max)).await,
+                            Err(e) => Err(e),
+                        };
+                        let result = match result {
+                            Ok(v) => pb::verify_claims_response::Result::Verification(verification_proto(&metrics, v)),
+                            Err(e) => pb::verify_claims_response::Result::Error(item_error(e)),
+                        };
+                        pb::VerifyClaimsResponse { request_id: item.request_id, result: Some(result) }
+                    }
+                })
+                .buffer_unordered(STREAM_CONCURRENCY);
+            while let Some(answer) = answers.next().await {
+                if tx.send(Ok(answer)).await.is_err() {
+                    break; // the caller went away
+                }
+            }
+        };
+        tokio::spawn(work.instrument(tracing::Span::current()));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn check_text(&self, request: Request<pb::CheckTextRequest>) -> Result<Response<pb::CheckTextResponse>, Status> {
+        let req = request.into_inner();
+        let text = clean(&req.text);
+        if text.trim().is_empty() {
+            return Err(invalid("text", Reason::TextEmpty, "text must not be empty").into());
+        }
+        let chars = text.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            return Err(invalid("text", Reason::TextTooLong, format!("text has {chars} characters; the limit is {MAX_TEXT_CHARS}")).into());
+        }
+        let max_citations = citations(req.max_citations, DEFAULT_TEXT_CITATIONS)?;
+        let engine = self.engine.clone();
+        let (checked, text) = blocking(move || engine.check_text(&text, max_citations).map(|c| (c, text))).await?;
+        let mut summary = pb::CheckSummary { skipped: checked.skipped as u32, ..pb::CheckSummary::default() };
+        let store_version = checked.claims.first().map_or(self.engine.store_version()?, |c| c.verification.store_version);
+        let claims = checked
+            .claims
+            .into_iter()
+            .map(|c| {
+                match c.verification.verdict {
+                    Verdict::Supported => summary.supported += 1,
+                    Verdict::Contradicted => summary.contradicted += 1,
+                    Verdict::Unknown => summary.unknown += 1,
+                }
+                let v = verification_proto(&self.metrics, c.verification);
+                pb::CheckedClaim {
+                    text: text[c.start..c.end].to_string(),
+                    start: c.start as u64,
+                    end: c.end as u64,
+                    verdict: v.verdict,
+                    confidence: v.confidence,
+                    citations: v.citations,
+                    reason: v.reason,
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::CheckTextResponse { claims, summary: Some(summary), store_version }))
+    }
+
+    async fn ingest_articles(&self, request: Request<Streaming<pb::IngestArticlesRequest>>) -> Result<Response<pb::IngestArticlesResponse>, Status> {
+        self.authorize(request.metadata())?;
+        let mut input = request.into_inner();
+        let mut answer = pb::IngestArticlesResponse::default();
+        let mut index = 0u32;
+        while let Some(item) = input.message().await? {
+            let a = item.article.unwrap_or_default();
+            let new = NewArticle {
+                id: a.id,
+                title: a.title,
+                text: a.text,
+                source: Source { url: a.url, publisher: a.publisher, published: timestamp(a.published_time), language: a.language },
+            };
+            match new.validate() {
+                Err(reason) => {
+                    answer.rejected += 1;
+                    if answer.rejections.len() < MAX_LISTED_REJECTIONS {
+                        answer.rejections.push(pb::IngestRejection { article_id: new.id, index, reason: reason.as_str().into() });
+                    }
+                }
+                Ok(()) => {
+                    let engine = self.engine.clone();
+                    match blocking(move || engine.store_article(new)).await?.0 {
+                        Change::Added => answer.added += 1,
+                        Change::Replaced => answer.updated += 1,
+                        Change::Unchanged => answer.unchanged += 1,
+                    }
+                }
+            }
+            index = index.saturating_add(1);
+        }
+        if answer.added + answer.updated > 0 {
+            let engine = self.engine.clone();
+            blocking(move || {
+                engine.flush()?;
+                engine.reindex()
+            })
+            .await?;
+            self.record_store();
+        }
+        answer.store_version = self.engine.store_version()?;
+        tracing::info!(added = answer.added, updated = answer.updated, unchanged = answer.unchanged, rejected = answer.rejected, store_version = answer.store_version, "articles ingested");
+        Ok(Response::new(answer))
+    }
+
+    async fn delete_article(&self, request: Request<pb::DeleteArticleRequest>) -> Result<Response<pb::DeleteArticleResponse>, Status> {
+        self.authorize(request.metadata())?;
+        let id = required_id(&request.get_ref().id)?;
+        let engine = self.engine.clone();
+        let target = id.clone();
+        if !blocking(move || engine.delete(&target)).await? {
+            return Err(Error::NotFound(id).into());
+        }
+        self.record_store();
+        let store_version = self.engine.store_version()?;
+        tracing::info!(id = %id, store_version, "article deleted");
+        Ok(Response::new(pb::DeleteArticleResponse { store_version }))
+    }
+
+    async fn get_article(&self, request: Request<pb::GetArticleRequest>) -> Result<Response<pb::Article>, Status> {
+        let id = required_id(&request.get_ref().id)?;
+        let engine = self.engine.clone();
+        let target = id.clone();
+        match blocking(move || engine.get(&target)).await? {
+            Some(a) => Ok(Response::new(article_proto(a, true))),
+            None => Err(Error::NotFound(id).into()),
+        }
+    }
+
+    async fn list_articles(&self, request: Request<pb::ListArticlesRequest>) -> Result<Response<pb::ListArticlesResponse>, Status> {
+        let req = request.into_inner();
+        let limit = match req.page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n if (1..=MAX_PAGE_SIZE).contains(&n) => n as usize,
+            _ => return Err(invalid("page_size", Reason::PageSizeOutOfRange, format!("page_size must be 0..={MAX_PAGE_SIZE}")).into()),
+        };
+        let after = match req.page_token.as_str() {
+            "" => None,
+            token => Some(decode_token(token).ok_or_else(|| invalid("page_token", Reason::PageTokenInvalid, "page_token is not one this server issued"))?),
+        };
+        let query = ListQuery {
+            after,
+            limit,
+            publisher: Some(req.publisher).filter(|p| !p.is_empty()),
+            published_after: timestamp(req.published_after),
+            published_before: timestamp(req.published_before),
+        };
+        if let (Some(a), Some(b)) = (query.published_after, query.published_before) {
+            if a >= b {
+                return Err(invalid("published_before", Reason::TimeRangeInvalid, "published_before must be after published_after").into());
+            }
+        }
+        let engine = self.engine.clone();
+        let (page, next) = blocking(move || engine.list(&query)).await?;
+        Ok(Response::new(pb::ListArticlesResponse {
+            articles: page.into_iter().map(|a| article_proto(a, false)).collect(),
+            next_page_token: next.map(|id| encode_token(&id)).unwrap_or_default(),
+            store_version: self.engine.store_version()?,
+        }))
     }
 }
 
-fn to_proto(v: Verification) -> pb::VerifyClaimResponse {
+/// Page tokens are the hex of the last id served: opaque to callers, stable
+/// across inserts (pages follow id order).
+fn encode_token(id: &str) -> String {
+    id.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_token(token: &str) -> Option<String> {
+    if token.len() % 2 != 0 || token.len() > 1024 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..token.len()).step_by(2).map(|i| u8::from_str_radix(token.get(i..i + 2)?, 16).ok()).collect();
+    String::from_utf8(bytes?).ok()
+}
+
+fn item_error(e: Error) -> pb::ItemError {
+    let (reason, field) = match &e {
+        Error::InvalidArgument { reason, field, .. } => (reason.as_str().to_string(), field.to_string()),
+        _ => (String::new(), String::new()),
+    };
+    let status = Status::from(e);
+    pb::ItemError { code: status.code() as i32, message: status.message().to_string(), reason, field }
+}
+
+fn article_proto(a: Article, with_body: bool) -> pb::Article {
+    let claims = if with_body {
+        a.units
+            .iter()
+            .map(|u| pb::ArticleClaim { text: a.text[u.start..u.end].to_string(), start: u.start as u64, end: u.end as u64, attribution: u.attribution.clone() })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    pb::Article {
+        id: a.id,
+        title: a.title,
+        text: if with_body { a.text } else { String::new() },
+        url: a.source.url,
+        publisher: a.source.publisher,
+        published_time: to_timestamp(a.source.published),
+        language: a.source.language,
+        claims,
+        content_hash: a.content_hash,
+    }
+}
+
+fn citation_proto(c: Citation) -> pb::Citation {
+    pb::Citation {
+        article_id: c.article_id,
+        article_title: c.article_title,
+        text: c.text,
+        start: c.start as u64,
+        end: c.end as u64,
+        stance: match c.stance {
+            Stance::Supports => pb::Stance::Supports,
+            Stance::Refutes => pb::Stance::Refutes,
+            Stance::Neutral => pb::Stance::Neutral,
+        }
+        .into(),
+        score: c.score,
+        attribution: c.attribution,
+    }
+}
+
+/// The contract's form of a verification; counts the verdict.
+fn verification_proto(metrics: &Metrics, v: Verification) -> pb::VerifyClaimResponse {
     let verdict = match v.verdict {
         Verdict::Supported => pb::Verdict::Supported,
         Verdict::Contradicted => pb::Verdict::Contradicted,
         Verdict::Unknown => pb::Verdict::Unknown,
     };
+    metrics.verdicts.get_or_create(&VerdictLabels { verdict: verdict.as_str_name().trim_start_matches("VERDICT_").to_string() }).inc();
     pb::VerifyClaimResponse {
         verdict: verdict.into(),
         confidence: v.confidence,
         reason: v.reason,
         store_version: v.store_version,
-        citations: v
-            .citations
-            .into_iter()
-            .map(|c| pb::Citation {
-                article_id: c.article_id,
-                article_title: c.article_title,
-                text: c.text,
-                start: c.start as u64,
-                end: c.end as u64,
-                stance: match c.stance {
-                    Stance::Supports => pb::Stance::Supports,
-                    Stance::Refutes => pb::Stance::Refutes,
-                    Stance::Neutral => pb::Stance::Neutral,
-                }
-                .into(),
-                score: c.score,
-                attribution: c.attribution,
-            })
-            .collect(),
+        citations: v.citations.into_iter().map(citation_proto).collect(),
     }
+}
+
+fn with_info(code: Code, message: String, reason: &str, metadata: HashMap<String, String>) -> Status {
+    Status::with_error_details(code, message, ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata))
 }
 
 impl From<Error> for Status {
@@ -109,13 +402,18 @@ impl From<Error> for Status {
             Error::InvalidArgument { field, reason, ref description } => {
                 let mut details = ErrorDetails::new();
                 details.add_bad_request_violation(field, description.clone());
-                details.set_error_info(reason.as_str(), ERROR_DOMAIN, std::collections::HashMap::new());
+                details.set_error_info(reason.as_str(), ERROR_DOMAIN, HashMap::new());
                 Status::with_error_details(Code::InvalidArgument, e.to_string(), details)
+            }
+            Error::Unauthenticated(m) => with_info(Code::Unauthenticated, m, "UNAUTHENTICATED", HashMap::new()),
+            Error::AdminDisabled(m) => with_info(Code::PermissionDenied, m, "ADMIN_DISABLED", HashMap::new()),
+            Error::NotFound(ref id) => {
+                let metadata = HashMap::from([("id".to_string(), id.clone())]);
+                with_info(Code::NotFound, e.to_string(), "ARTICLE_NOT_FOUND", metadata)
             }
             Error::Storage(_) | Error::Corrupt { .. } | Error::Schema { .. } | Error::Corpus { .. } | Error::Internal(_) => {
                 tracing::error!(error = %e, "request failed");
-                let details = ErrorDetails::with_error_info("INTERNAL", ERROR_DOMAIN, std::collections::HashMap::new());
-                Status::with_error_details(Code::Internal, "internal error; see server logs", details)
+                with_info(Code::Internal, "internal error; see server logs".into(), "INTERNAL", HashMap::new())
             }
         }
     }
@@ -125,25 +423,38 @@ impl From<Error> for Status {
 mod tests {
     use super::*;
 
-    fn req(claim: &str, max_citations: u32) -> pb::VerifyClaimRequest {
-        pb::VerifyClaimRequest { claim: claim.into(), max_citations }
-    }
-
     #[test]
     fn validation_rejects_bad_input_with_details() {
-        for (r, field, reason) in [
-            (req("  \n\t", 0), "claim", "CLAIM_EMPTY"),
-            (req("\0\0", 0), "claim", "CLAIM_EMPTY"),
-            (req(&"x".repeat(MAX_CLAIM_CHARS + 1), 0), "claim", "CLAIM_TOO_LONG"),
-            (req("ok claim", MAX_CITATIONS + 1), "max_citations", "MAX_CITATIONS_OUT_OF_RANGE"),
+        for ((claim, max), field, reason) in [
+            (("  \n\t", 0), "claim", "CLAIM_EMPTY"),
+            (("\0\0", 0), "claim", "CLAIM_EMPTY"),
+            ((&*"x".repeat(MAX_CLAIM_CHARS + 1), 0), "claim", "CLAIM_TOO_LONG"),
+            (("ok claim", MAX_CITATIONS + 1), "max_citations", "MAX_CITATIONS_OUT_OF_RANGE"),
         ] {
-            let status = Status::from(validate(&r).unwrap_err());
+            let status = Status::from(validate_claim(claim, max).unwrap_err());
             assert_eq!(status.code(), Code::InvalidArgument);
             let details = status.get_error_details();
             assert_eq!(details.bad_request().unwrap().field_violations[0].field, field);
             let info = details.error_info().unwrap();
             assert_eq!((info.reason.as_str(), info.domain.as_str()), (reason, ERROR_DOMAIN));
         }
-        assert_eq!(validate(&req("a\0b", 0)).unwrap(), ("a b".to_string(), DEFAULT_CITATIONS));
+        assert_eq!(validate_claim("a\0b", 0).unwrap(), ("a b".to_string(), DEFAULT_CITATIONS));
+    }
+
+    #[test]
+    fn page_tokens_round_trip_and_reject_forgeries() {
+        for id in ["", "000_fbbe073d80e5598f", "é/ü 1"] {
+            assert_eq!(decode_token(&encode_token(id)).as_deref(), Some(id));
+        }
+        for bad in ["x", "zz", "ff", "abc"] {
+            assert_eq!(decode_token(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn compares_tokens_exactly() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
     }
 }

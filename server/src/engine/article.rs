@@ -56,23 +56,49 @@ pub fn detect_title(text: &str) -> Option<&str> {
     headline.then_some(first)
 }
 
-/// Splits an article into claim units with offsets and attribution.
-pub fn segment(text: &str) -> Vec<Unit> {
+/// Sentence spans (byte offsets) of the text's content lines: boilerplate
+/// lines ("See also …", comment forms) are left out whole.
+pub fn sentence_spans(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim();
         if !trimmed.is_empty() && !is_boilerplate(trimmed) {
             let lead = line.len() - line.trim_start().len();
-            for (s, e) in sentences(trimmed) {
-                let piece = &trimmed[s..e];
-                if word_count(piece) >= 4 && !is_boilerplate(piece) {
-                    spans.push((offset + lead + s, offset + lead + e));
-                }
-            }
+            spans.extend(sentences(trimmed).into_iter().map(|(s, e)| (offset + lead + s, offset + lead + e)));
         }
         offset += line.len();
     }
+    spans
+}
+
+/// A sentence worth storing as a claim unit: four words or more, not boilerplate.
+fn is_claim_unit(piece: &str) -> bool {
+    word_count(piece) >= 4 && !is_boilerplate(piece)
+}
+
+/// Openings of sentences that state no checkable fact.
+const NOT_CHECKABLE: &[&str] = &[
+    "i think", "i believe", "i feel", "i guess", "i hope", "in my opinion", "in my view", "imho",
+    "personally", "we believe", "we think", "hi", "hello", "hey", "thanks", "thank you", "dear",
+    "good morning", "good evening", "cheers", "regards", "best regards", "sincerely", "welcome",
+    "please", "let's", "let us",
+];
+
+/// Whether a sentence of free text is a check-worthy claim: a statement of
+/// fact, not a question, exclamation, greeting, opinion or prescription.
+pub fn check_worthy(sentence: &str) -> bool {
+    let lower = sentence.trim().to_lowercase();
+    let opens_with = |p: &&str| lower.starts_with(p) && !lower[p.len()..].starts_with(char::is_alphanumeric);
+    is_claim_unit(sentence)
+        && !lower.ends_with(['?', '!'])
+        && !NOT_CHECKABLE.iter().any(opens_with)
+        && !lower.split(|c: char| !c.is_alphanumeric() && c != '\'').any(|w| matches!(w, "should" | "ought" | "must" | "shouldn't"))
+}
+
+/// Splits an article into claim units with offsets and attribution.
+pub fn segment(text: &str) -> Vec<Unit> {
+    let spans: Vec<(usize, usize)> = sentence_spans(text).into_iter().filter(|&(s, e)| is_claim_unit(&text[s..e])).collect();
     let mut units: Vec<Unit> = Vec::with_capacity(spans.len());
     for (start, end) in spans {
         let found = attribution::find(&text[start..end]);
@@ -211,6 +237,23 @@ mod tests {
         let text = "Baerbock stated after the meeting, “We cannot accept that.” “We urge China to act,” she said.";
         let units = segment(text);
         assert_eq!(units[1].attribution, "Baerbock");
+    }
+
+    #[test]
+    fn tells_check_worthy_claims() {
+        for yes in ["China supplied 70% of Russia's machine tools.", "The G7 includes Japan and Italy."] {
+            assert!(check_worthy(yes), "{yes}");
+        }
+        for no in [
+            "Did China supply Russia with machine tools?",
+            "Hello everyone, here is my summary of it.",
+            "I think the sanctions are far too weak.",
+            "The G7 should do much more about this.",
+            "What a remarkable week it has been!",
+            "Too short.",
+        ] {
+            assert!(!check_worthy(no), "{no}");
+        }
     }
 
     #[test]

@@ -9,7 +9,10 @@ const SPEAKER_NOUNS: &[&str] = &[
     "secretary", "chancellor", "department", "ministry", "government", "embassy", "administration",
     "assessment", "source", "sources", "analyst", "analysts", "expert", "experts", "report",
     "statement", "diplomat", "diplomats", "leader", "leaders", "authorities", "agency", "he", "she",
-    "they", "intelligence", "findings", "officer", "envoy", "ambassador",
+    "they", "intelligence", "findings", "officer", "envoy", "ambassador", "director", "chief",
+    "ceo", "chairman", "chairwoman", "head", "researchers", "scientists", "study", "police",
+    "witnesses", "prosecutors", "lawmakers", "senator", "governor", "mayor", "court", "judge",
+    "company", "committee", "agency", "union", "observers", "critics",
 ];
 
 /// Words that end a speaker phrase when walking away from the verb.

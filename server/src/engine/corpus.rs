@@ -7,15 +7,65 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::article::detect_title;
+use super::store::Source;
 use crate::error::{Error, Result};
 
-/// An article to ingest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An article to ingest. An empty title is taken from the text's first line
+/// when that reads like a headline.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewArticle {
     pub id: String,
     pub title: String,
     pub text: String,
+    pub source: Source,
+}
+
+/// Longest accepted article id, in bytes.
+pub const MAX_ID_BYTES: usize = 256;
+/// Longest accepted article text, in bytes.
+pub const MAX_TEXT_BYTES: usize = 1 << 20;
+
+/// Why an article cannot be stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    IdEmpty,
+    IdInvalid,
+    TextEmpty,
+    TextTooLong,
+    PublishedTimeInvalid,
+}
+
+impl Rejection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rejection::IdEmpty => "ID_EMPTY",
+            Rejection::IdInvalid => "ID_INVALID",
+            Rejection::TextEmpty => "TEXT_EMPTY",
+            Rejection::TextTooLong => "TEXT_TOO_LONG",
+            Rejection::PublishedTimeInvalid => "PUBLISHED_TIME_INVALID",
+        }
+    }
+}
+
+impl NewArticle {
+    pub fn validate(&self) -> Result<(), Rejection> {
+        if self.id.trim().is_empty() {
+            return Err(Rejection::IdEmpty);
+        }
+        if self.id.len() > MAX_ID_BYTES || self.id.chars().any(char::is_control) || self.id != self.id.trim() {
+            return Err(Rejection::IdInvalid);
+        }
+        if self.text.trim().is_empty() {
+            return Err(Rejection::TextEmpty);
+        }
+        if self.text.len() > MAX_TEXT_BYTES {
+            return Err(Rejection::TextTooLong);
+        }
+        if self.source.published.is_some_and(|(_, nanos)| !(0..1_000_000_000).contains(&nanos)) {
+            return Err(Rejection::PublishedTimeInvalid);
+        }
+        Ok(())
+    }
 }
 
 #[derive(Deserialize)]
@@ -48,8 +98,7 @@ fn load_folder(dir: &Path) -> Result<Vec<NewArticle>> {
         .map(|p| {
             let text = fs::read_to_string(&p).map_err(|e| corpus_error(&p, e))?;
             let id = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let title = detect_title(&text).unwrap_or_default().to_string();
-            Ok(NewArticle { id, title, text })
+            Ok(NewArticle { id, text, ..NewArticle::default() })
         })
         .collect()
 }
@@ -62,7 +111,7 @@ fn load_jsonl(file: &Path) -> Result<Vec<NewArticle>> {
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(n, line)| {
             let row: Row = serde_json::from_str(line).map_err(|e| corpus_error(file, format!("line {}: {e}", n + 1)))?;
-            Ok(NewArticle { id: row.doc_id, title: row.title, text: row.text })
+            Ok(NewArticle { id: row.doc_id, title: row.title, text: row.text, source: Source::default() })
         })
         .collect()
 }
@@ -72,6 +121,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn validates_articles() {
+        let a = |id: &str, text: &str| NewArticle { id: id.into(), text: text.into(), ..NewArticle::default() }.validate();
+        assert_eq!(a("x", "Some text."), Ok(()));
+        assert_eq!(a(" ", "t"), Err(Rejection::IdEmpty));
+        assert_eq!(a("a\u{0}b", "t"), Err(Rejection::IdInvalid));
+        assert_eq!(a(&"x".repeat(MAX_ID_BYTES + 1), "t"), Err(Rejection::IdInvalid));
+        assert_eq!(a("x", " \n"), Err(Rejection::TextEmpty));
+        assert_eq!(a("x", &"y".repeat(MAX_TEXT_BYTES + 1)), Err(Rejection::TextTooLong));
+    }
+
+    #[test]
     fn loads_folder_and_jsonl() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("b.txt"), "Short headline here\n\nBody text.").unwrap();
@@ -79,10 +139,10 @@ mod tests {
         fs::write(dir.path().join("skip.md"), "x").unwrap();
         let arts = load(dir.path()).unwrap();
         assert_eq!(arts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
-        assert_eq!(arts[1].title, "Short headline here");
+        assert_eq!(arts[1].text, "Short headline here\n\nBody text.");
         let file = dir.path().join("c.jsonl");
         fs::write(&file, "{\"doc_id\":\"x\",\"title\":\"T\",\"text\":\"Body.\",\"extra\":1}\n\n").unwrap();
-        assert_eq!(load(&file).unwrap(), [NewArticle { id: "x".into(), title: "T".into(), text: "Body.".into() }]);
+        assert_eq!(load(&file).unwrap(), [NewArticle { id: "x".into(), title: "T".into(), text: "Body.".into(), ..NewArticle::default() }]);
         fs::write(&file, "{\"doc_id\":1}\n").unwrap();
         assert!(load(&file).unwrap_err().to_string().contains("line 1"));
     }

@@ -118,7 +118,7 @@ mod tests {
     use crate::engine::article::segment;
 
     fn article(id: &str, text: &str) -> Arc<Article> {
-        Arc::new(Article { id: id.into(), title: String::new(), text: text.into(), content_hash: String::new(), units: segment(text) })
+        Arc::new(Article { id: id.into(), title: String::new(), text: text.into(), source: Default::default(), content_hash: String::new(), units: segment(text) })
     }
 
     #[test]

@@ -19,10 +19,11 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use self::corpus::NewArticle;
+pub use self::store::{Article, Change, Source};
 use self::index::{Index, evidence_text};
 use self::normalize::analyze;
 use self::stance::{Pair, RuleScorer, Stance, StanceScorer};
-use self::store::{Article, Change, Store};
+use self::store::Store;
 pub use self::verdict::Verdict;
 use crate::error::Result;
 
@@ -51,6 +52,48 @@ pub struct Verification {
     pub citations: Vec<Citation>,
     pub reason: String,
     pub store_version: u64,
+}
+
+/// Most claims `check_text` verifies in one text.
+pub const MAX_CHECK_CLAIMS: usize = 200;
+
+/// One check-worthy claim found in a text, with its verification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedClaim {
+    /// Byte offsets into the checked text.
+    pub start: usize,
+    pub end: usize,
+    pub verification: Verification,
+}
+
+/// The answer to `check_text`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedText {
+    pub claims: Vec<CheckedClaim>,
+    /// Sentences that are not check-worthy, or beyond `MAX_CHECK_CLAIMS`.
+    pub skipped: usize,
+}
+
+/// A page request over the stored articles, in id order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Start after this id (the previous page's last).
+    pub after: Option<String>,
+    pub limit: usize,
+    pub publisher: Option<String>,
+    /// Published at or after, as (unix seconds, nanos).
+    pub published_after: Option<(i64, i32)>,
+    /// Published before.
+    pub published_before: Option<(i64, i32)>,
+}
+
+impl ListQuery {
+    fn matches(&self, a: &Article) -> bool {
+        let published = a.source.published;
+        self.publisher.as_ref().is_none_or(|p| &a.source.publisher == p)
+            && self.published_after.is_none_or(|t| published.is_some_and(|p| p >= t))
+            && self.published_before.is_none_or(|t| published.is_some_and(|p| p < t))
+    }
 }
 
 /// What an ingest did.
@@ -89,7 +132,8 @@ impl Engine {
         self.store.flush()
     }
 
-    fn reindex(&self) -> Result<()> {
+    /// Rebuilds the in-memory index from the store, after writes.
+    pub fn reindex(&self) -> Result<()> {
         let articles = self.store.articles().map(|a| a.map(Arc::new)).collect::<Result<Vec<_>>>()?;
         let index = Arc::new(Index::build(articles));
         *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
@@ -106,19 +150,15 @@ impl Engine {
         let started = Instant::now();
         let mut report = IngestReport::default();
         for a in articles {
-            let content_hash = Article::hash(&a.title, &a.text);
-            let units = article::segment(&a.text);
-            let unit_count = units.len();
-            let stored = Article { id: a.id, title: a.title, text: a.text, content_hash, units };
-            match self.store.put(&stored)? {
+            let (change, units) = self.store_article(a)?;
+            match change {
                 Change::Added => report.added += 1,
                 Change::Replaced => report.replaced += 1,
-                Change::Unchanged => {
-                    report.unchanged += 1;
-                    continue;
-                }
+                Change::Unchanged => report.unchanged += 1,
             }
-            report.units += unit_count;
+            if change != Change::Unchanged {
+                report.units += units;
+            }
         }
         self.store.flush()?;
         if report.added + report.replaced > 0 {
@@ -126,6 +166,62 @@ impl Engine {
         }
         report.elapsed = started.elapsed();
         Ok(report)
+    }
+
+    /// Segments and stores one article atomically, without reindexing (call
+    /// `reindex` after a batch). Returns the change and its claim-unit count.
+    pub fn store_article(&self, a: NewArticle) -> Result<(Change, usize)> {
+        let title = if a.title.is_empty() { article::detect_title(&a.text).unwrap_or_default().to_string() } else { a.title };
+        let content_hash = Article::hash(&title, &a.text, &a.source);
+        let units = article::segment(&a.text);
+        let count = units.len();
+        let stored = Article { id: a.id, title, text: a.text, source: a.source, content_hash, units };
+        Ok((self.store.put(&stored)?, count))
+    }
+
+    /// Removes an article and its claims; false if there was none.
+    pub fn delete(&self, id: &str) -> Result<bool> {
+        let removed = self.store.delete(id)?;
+        if removed {
+            self.store.flush()?;
+            self.reindex()?;
+        }
+        Ok(removed)
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<Article>> {
+        self.store.get(id)
+    }
+
+    /// A page of stored articles and, if more may follow, the id to continue after.
+    pub fn list(&self, query: &ListQuery) -> Result<(Vec<Article>, Option<String>)> {
+        let mut page = Vec::with_capacity(query.limit.min(1024));
+        for a in self.store.articles_after(query.after.as_deref()) {
+            let a = a?;
+            if !query.matches(&a) {
+                continue;
+            }
+            if page.len() == query.limit {
+                let next = page.last().map(|p: &Article| p.id.clone());
+                return Ok((page, next));
+            }
+            page.push(a);
+        }
+        Ok((page, None))
+    }
+
+    /// Finds the check-worthy claims of a text and verifies each.
+    pub fn check_text(&self, text: &str, max_citations: usize) -> Result<CheckedText> {
+        let mut checked = CheckedText { claims: Vec::new(), skipped: 0 };
+        for (start, end) in article::sentence_spans(text) {
+            if !article::check_worthy(&text[start..end]) || checked.claims.len() == MAX_CHECK_CLAIMS {
+                checked.skipped += 1;
+                continue;
+            }
+            let verification = self.verify(&text[start..end], max_citations)?;
+            checked.claims.push(CheckedClaim { start, end, verification });
+        }
+        Ok(checked)
     }
 
     pub fn article_count(&self) -> usize {

@@ -20,6 +20,20 @@ pub const PARSER_VERSION: u32 = 1;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 const VERSION_KEY: &[u8] = b"store_version";
 
+/// Where an article comes from. All optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub publisher: String,
+    /// Publication time as (unix seconds, nanoseconds).
+    #[serde(default)]
+    pub published: Option<(i64, i32)>,
+    #[serde(default)]
+    pub language: String,
+}
+
 /// A stored article with its claim units.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Article {
@@ -27,18 +41,23 @@ pub struct Article {
     pub title: String,
     /// Verbatim text; units' offsets point into it.
     pub text: String,
-    /// Hex SHA-256 over parser version, title and text.
+    #[serde(default)]
+    pub source: Source,
+    /// Hex SHA-256 over parser version, title, text and source.
     pub content_hash: String,
     pub units: Vec<Unit>,
 }
 
 impl Article {
-    pub fn hash(title: &str, text: &str) -> String {
+    pub fn hash(title: &str, text: &str, source: &Source) -> String {
         let mut h = Sha256::new();
         h.update(PARSER_VERSION.to_be_bytes());
-        h.update((title.len() as u64).to_be_bytes());
-        h.update(title.as_bytes());
-        h.update(text.as_bytes());
+        let published = source.published.map(|(s, n)| format!("{s}.{n}")).unwrap_or_default();
+        // Length-prefixed fields, so that no two articles hash alike by shifting text between fields.
+        for field in [title, text, &source.url, &source.publisher, &published, &source.language] {
+            h.update((field.len() as u64).to_be_bytes());
+            h.update(field.as_bytes());
+        }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 }
@@ -96,16 +115,41 @@ impl Store {
                 meta.insert(VERSION_KEY, &next.to_be_bytes())?;
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| match e {
-                sled::transaction::TransactionError::Storage(e) => Error::Storage(e),
-                sled::transaction::TransactionError::Abort(()) => Error::Internal("ingest transaction aborted".into()),
-            })?;
+            .map_err(transaction_error)?;
         Ok(change)
+    }
+
+    /// Removes an article atomically; false if there was none.
+    pub fn delete(&self, id: &str) -> Result<bool> {
+        let removed = (&self.articles, &self.meta)
+            .transaction(|(articles, meta)| {
+                if articles.remove(id.as_bytes())?.is_none() {
+                    return Ok(false);
+                }
+                let next = meta.get(VERSION_KEY)?.map_or(0, |v| decode_u64(&v)) + 1;
+                meta.insert(VERSION_KEY, &next.to_be_bytes())?;
+                Ok::<_, ConflictableTransactionError<()>>(true)
+            })
+            .map_err(transaction_error)?;
+        Ok(removed)
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<Article>> {
+        self.articles.get(id.as_bytes())?.map(|v| decode_article(id, &v)).transpose()
     }
 
     /// Every stored article, in id order.
     pub fn articles(&self) -> impl Iterator<Item = Result<Article>> + '_ {
-        self.articles.iter().map(|kv| {
+        self.articles_after(None)
+    }
+
+    /// Stored articles in id order, starting after `after` (exclusive).
+    pub fn articles_after(&self, after: Option<&str>) -> impl Iterator<Item = Result<Article>> + '_ {
+        let range = match after {
+            Some(a) => self.articles.range::<&[u8], _>((std::ops::Bound::Excluded(a.as_bytes()), std::ops::Bound::Unbounded)),
+            None => self.articles.iter(),
+        };
+        range.map(|kv| {
             let (k, v) = kv?;
             decode_article(&String::from_utf8_lossy(&k), &v)
         })
@@ -122,6 +166,13 @@ impl Store {
     }
 }
 
+fn transaction_error(e: sled::transaction::TransactionError<()>) -> Error {
+    match e {
+        sled::transaction::TransactionError::Storage(e) => Error::Storage(e),
+        sled::transaction::TransactionError::Abort(()) => Error::Internal("store transaction aborted".into()),
+    }
+}
+
 fn decode_u64(v: &[u8]) -> u64 {
     v.try_into().map(u64::from_be_bytes).unwrap_or(0)
 }
@@ -135,7 +186,7 @@ mod tests {
     use super::*;
 
     fn article(id: &str, text: &str) -> Article {
-        Article { id: id.into(), title: String::new(), text: text.into(), content_hash: Article::hash("", text), units: vec![] }
+        Article { id: id.into(), title: String::new(), text: text.into(), source: Source::default(), content_hash: Article::hash("", text, &Source::default()), units: vec![] }
     }
 
     #[test]
@@ -148,6 +199,31 @@ mod tests {
         assert_eq!(store.put(&article("a", "two")).unwrap(), Change::Replaced);
         assert_eq!(store.version().unwrap(), 2);
         assert_eq!(store.len(), 1);
+        assert!(store.delete("a").unwrap());
+        assert!(!store.delete("a").unwrap());
+        assert_eq!(store.version().unwrap(), 3);
+        assert_eq!(store.get("a").unwrap(), None);
+    }
+
+    #[test]
+    fn lists_after_a_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for id in ["c", "a", "b"] {
+            store.put(&article(id, id)).unwrap();
+        }
+        let ids = |after| store.articles_after(after).map(|a| a.unwrap().id).collect::<Vec<_>>();
+        assert_eq!(ids(None), ["a", "b", "c"]);
+        assert_eq!(ids(Some("a")), ["b", "c"]);
+        assert_eq!(ids(Some("c")), Vec::<String>::new());
+    }
+
+    #[test]
+    fn source_changes_the_hash() {
+        let a = Article::hash("t", "x", &Source::default());
+        let b = Article::hash("t", "x", &Source { publisher: "P".into(), ..Source::default() });
+        assert_ne!(a, b);
+        assert_ne!(Article::hash("ab", "c", &Source::default()), Article::hash("a", "bc", &Source::default()));
     }
 
     #[test]
