@@ -2,6 +2,7 @@
 //! other Rust services to copy: connect, verify, check health, evaluate.
 
 pub mod eval;
+pub mod ingest;
 
 pub use factcheck_proto::v1 as pb;
 use factcheck_proto::v1::fact_check_service_client::FactCheckServiceClient;
@@ -26,6 +27,13 @@ pub async fn verify(client: &mut Client, claim: &str, max_citations: u32) -> Res
     Ok(client.verify_claim(request).await?.into_inner())
 }
 
+/// Attaches the admin bearer token to a request.
+pub fn with_token<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
+    Ok(request)
+}
+
 /// Short lowercase name of a verdict: "supported", "contradicted", "unknown".
 pub fn verdict_name(verdict: i32) -> &'static str {
     match pb::Verdict::try_from(verdict) {
@@ -45,6 +53,24 @@ pub fn stance_name(stance: i32) -> &'static str {
     }
 }
 
+fn citations_json(citations: &[pb::Citation]) -> serde_json::Value {
+    citations
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "article_id": c.article_id,
+                "article_title": c.article_title,
+                "text": c.text,
+                "start": c.start,
+                "end": c.end,
+                "stance": stance_name(c.stance).to_uppercase(),
+                "score": c.score,
+                "attribution": c.attribution,
+            })
+        })
+        .collect()
+}
+
 /// The response as JSON, with enum names instead of numbers.
 pub fn response_json(r: &pb::VerifyClaimResponse) -> serde_json::Value {
     serde_json::json!({
@@ -52,15 +78,49 @@ pub fn response_json(r: &pb::VerifyClaimResponse) -> serde_json::Value {
         "confidence": r.confidence,
         "reason": r.reason,
         "store_version": r.store_version,
-        "citations": r.citations.iter().map(|c| serde_json::json!({
-            "article_id": c.article_id,
-            "article_title": c.article_title,
+        "citations": citations_json(&r.citations),
+    })
+}
+
+/// A CheckText answer as JSON.
+pub fn check_json(r: &pb::CheckTextResponse) -> serde_json::Value {
+    let s = r.summary.clone().unwrap_or_default();
+    serde_json::json!({
+        "store_version": r.store_version,
+        "summary": {"supported": s.supported, "contradicted": s.contradicted, "unknown": s.unknown, "skipped": s.skipped},
+        "claims": r.claims.iter().map(|c| serde_json::json!({
             "text": c.text,
             "start": c.start,
             "end": c.end,
-            "stance": stance_name(c.stance).to_uppercase(),
-            "score": c.score,
-            "attribution": c.attribution,
+            "verdict": verdict_name(c.verdict).to_uppercase(),
+            "confidence": c.confidence,
+            "reason": c.reason,
+            "citations": citations_json(&c.citations),
         })).collect::<Vec<_>>(),
+    })
+}
+
+/// RFC 3339 form of a protobuf timestamp ("" when absent).
+pub fn rfc3339(t: Option<prost_types::Timestamp>) -> String {
+    t.and_then(|t| {
+        let secs = u64::try_from(t.seconds).ok()?;
+        let at = std::time::UNIX_EPOCH + std::time::Duration::new(secs, u32::try_from(t.nanos).ok()?);
+        Some(humantime::format_rfc3339(at).to_string())
+    })
+    .unwrap_or_default()
+}
+
+/// An article as JSON (text and claims when the server sent them).
+pub fn article_json(a: &pb::Article) -> serde_json::Value {
+    serde_json::json!({
+        "id": a.id,
+        "title": a.title,
+        "url": a.url,
+        "publisher": a.publisher,
+        "published_time": rfc3339(a.published_time),
+        "language": a.language,
+        "content_hash": a.content_hash,
+        "text": a.text,
+        "claims": a.claims.iter().map(|c| serde_json::json!({"text": c.text, "start": c.start, "end": c.end, "attribution": c.attribution})).collect::<Vec<_>>(),
     })
 }
