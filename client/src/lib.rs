@@ -1,6 +1,7 @@
 //! A small typed client for factcheck, for the `factcheck` command and for
 //! other Rust services to copy: connect, verify, check health, evaluate.
 
+pub mod bench;
 pub mod eval;
 pub mod ingest;
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use factcheck_client::bench;
 use factcheck_client::eval::{self, CLASSES, Outcome};
 use factcheck_client::{article_json, channel, check_json, pb, response_json, rfc3339, stance_name, verdict_name, verify, with_token};
 use factcheck_proto::v1::fact_check_service_client::FactCheckServiceClient;
@@ -63,6 +64,35 @@ enum Command {
     Articles {
         #[command(subcommand)]
         command: ArticlesCommand,
+    },
+    /// Load-test the server: closed loop at a fixed concurrency, then the same
+    /// against grpc.health.v1 as the floor. Reports rps, p50/p90/p99/p99.9 and
+    /// gRPC errors by code.
+    Bench {
+        /// JSONL file with "claim" fields, e.g. ../shared/eval/seed-claims.dev.jsonl.
+        #[arg(long)]
+        claims: PathBuf,
+        /// Callers in flight at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// How long to run (ignored with --requests).
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        duration: std::time::Duration,
+        /// Send this many requests instead of running for a duration.
+        #[arg(long)]
+        requests: Option<u64>,
+        /// HTTP/2 connections to spread the callers over.
+        #[arg(long, default_value_t = 1)]
+        connections: usize,
+        /// Mixed RPCs (verify, check, stream, list, get) instead of VerifyClaim only.
+        #[arg(long)]
+        mixed: bool,
+        /// Skip the health-check floor.
+        #[arg(long)]
+        no_floor: bool,
+        /// Print rps and p99 every interval (for soaks), e.g. 10s.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        report_every: Option<std::time::Duration>,
     },
     /// Ask the server's gRPC health service.
     Health {
@@ -397,6 +427,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             anyhow::ensure!(status == "SERVING", "server is not serving");
         }
         Command::Eval { file, concurrency, limit, show_errors } => evaluate(client, file, concurrency, limit, show_errors, cli.json).await?,
+        Command::Bench { claims, concurrency, duration, requests, connections, mixed, no_floor, report_every } => {
+            let examples = eval::parse(&read_input(&claims)?)?;
+            let claims = std::sync::Arc::new(bench::Claims::new(examples.into_iter().map(|e| e.claim).collect())?);
+            let mut channels = vec![ch];
+            for _ in 1..connections.max(1) {
+                channels.push(channel(&cli.addr).await?);
+            }
+            let workload = if mixed { bench::Workload::Mixed } else { bench::Workload::Verify };
+            let plan = bench::Plan { concurrency, duration: Some(duration).filter(|_| requests.is_none()), requests, workload, report_every };
+            let run = bench::run(&channels, claims.clone(), &plan).await?;
+            let floor = if no_floor { None } else { Some(bench::run(&channels, claims, &bench::Plan { workload: bench::Workload::Health, report_every: None, ..plan }).await?) };
+            if cli.json {
+                println!("{}", serde_json::json!({"run": run, "floor": floor}));
+            } else {
+                println!("{run}");
+                if let Some(f) = floor {
+                    println!("{f}");
+                }
+            }
+        }
     }
     Ok(())
 }

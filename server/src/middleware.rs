@@ -24,6 +24,8 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+use factcheck_proto::code_name;
+
 use crate::metrics::{Metrics, RpcLabels};
 
 #[derive(Clone)]
@@ -97,18 +99,6 @@ fn status_of<B>(response: &http::Response<B>) -> Code {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i32>().ok())
         .map_or(Code::Ok, Code::from_i32)
-}
-
-/// "RESOURCE_EXHAUSTED" for `Code::ResourceExhausted`.
-pub fn code_name(code: Code) -> String {
-    let mut out = String::new();
-    for (i, c) in format!("{code:?}").chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_uppercase());
-    }
-    out
 }
 
 /// How much sooner than the caller's deadline the server gives up.
@@ -222,12 +212,5 @@ mod tests {
         for bad in ["", "m", "12", "5x", "-1S", "1234567890S"] {
             assert_eq!(parse_grpc_timeout(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn names_codes_like_grpc() {
-        assert_eq!(code_name(Code::ResourceExhausted), "RESOURCE_EXHAUSTED");
-        assert_eq!(code_name(Code::Ok), "OK");
-        assert_eq!(code_name(Code::DeadlineExceeded), "DEADLINE_EXCEEDED");
     }
 }

@@ -100,7 +100,7 @@ fn citations(n: u32, default: usize) -> Result<usize, Error> {
 }
 
 /// Checks a claim and returns it cleaned, with the citation count to use.
-fn validate_claim(claim: &str, max_citations: u32) -> Result<(String, usize), Error> {
+pub fn validate_claim(claim: &str, max_citations: u32) -> Result<(String, usize), Error> {
     let claim: String = claim.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     if claim.trim().is_empty() {
         return Err(invalid("claim", Reason::ClaimEmpty, "claim must not be empty"));
@@ -216,13 +216,7 @@ impl FactCheckService for FactCheckApi {
         let mut answer = pb::IngestArticlesResponse::default();
         let mut index = 0u32;
         while let Some(item) = input.message().await? {
-            let a = item.article.unwrap_or_default();
-            let new = NewArticle {
-                id: a.id,
-                title: a.title,
-                text: a.text,
-                source: Source { url: a.url, publisher: a.publisher, published: timestamp(a.published_time), language: a.language },
-            };
+            let new = new_article(item.article.unwrap_or_default());
             match new.validate() {
                 Err(reason) => {
                     answer.rejected += 1;
@@ -309,6 +303,35 @@ impl FactCheckService for FactCheckApi {
             next_page_token: next.map(|id| encode_token(&id)).unwrap_or_default(),
             store_version: self.engine.store_version()?,
         }))
+    }
+}
+
+fn new_article(a: pb::Article) -> NewArticle {
+    NewArticle {
+        id: a.id,
+        title: a.title,
+        text: a.text,
+        source: Source { url: a.url, publisher: a.publisher, published: timestamp(a.published_time), language: a.language },
+    }
+}
+
+/// One fuzzing input (`fuzz/`, and the corpus replay in CI): bytes as a
+/// request message of each kind, decoded and validated as the service does.
+pub fn fuzz_one(data: &[u8]) {
+    use prost::Message;
+    if let Ok(req) = pb::VerifyClaimRequest::decode(data) {
+        if let Ok((claim, _)) = validate_claim(&req.claim, req.max_citations) {
+            let _ = crate::engine::normalize::analyze(&claim);
+        }
+    }
+    if let Ok(req) = pb::IngestArticlesRequest::decode(data) {
+        let _ = new_article(req.article.unwrap_or_default()).validate();
+    }
+    if let Ok(req) = pb::ListArticlesRequest::decode(data) {
+        let _ = decode_token(&req.page_token);
+    }
+    if let Ok(req) = pb::CheckTextRequest::decode(data) {
+        let _ = citations(req.max_citations, DEFAULT_TEXT_CITATIONS);
     }
 }
 

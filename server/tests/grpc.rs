@@ -68,10 +68,23 @@ async fn rejects_bad_requests_with_details() {
         assert_eq!((info.reason.as_str(), info.domain.as_str()), (reason, "factcheck.v1"));
     }
     // Odd but valid input gets an answer, not an error.
-    for claim in ["\u{0}China\u{7}", "🙂🙂🙂", "Путин посетил Пекин.", "مرحبا بالعالم", "e\u{301}\u{301}\u{301}"] {
+    for claim in [
+        "\u{0}China\u{7}",
+        "🙂🙂🙂",
+        "Путин посетил Пекин.",
+        "مرحبا بالعالم",
+        "e\u{301}\u{301}\u{301}",
+        "\u{202E}Italy holds the G7 presidency\u{202C}",
+        "a\u{300}\u{301}\u{302}\u{303}\u{304} b\u{200B}c\u{FEFF}",
+        "中国向俄罗斯提供了机床。",
+    ] {
         let r = verify(&mut client, claim, 0).await.unwrap();
         assert_ne!(r.verdict(), pb::Verdict::Unspecified);
     }
+    // And the server is still serving.
+    let mut health = HealthClient::new(server.channel().await);
+    let status = health.check(HealthCheckRequest { service: String::new() }).await.unwrap().into_inner().status();
+    assert_eq!(status, ServingStatus::Serving);
     server.stop().await;
 }
 

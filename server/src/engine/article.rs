@@ -114,6 +114,37 @@ pub fn segment(text: &str) -> Vec<Unit> {
     units
 }
 
+/// The invariants every stored unit keeps: inside the text, on character
+/// boundaries, non-empty, trimmed, in order and not overlapping. Used by
+/// property tests, the fuzzers and the crash test on a reopened store.
+pub fn check_units(text: &str, units: &[Unit]) -> Result<(), String> {
+    let mut last_end = 0;
+    for u in units {
+        let piece = text.get(u.start..u.end).ok_or_else(|| format!("unit {}..{} does not slice the text", u.start, u.end))?;
+        if piece.is_empty() || piece.trim() != piece {
+            return Err(format!("unit {}..{} is empty or untrimmed: {piece:?}", u.start, u.end));
+        }
+        if u.start < last_end {
+            return Err(format!("unit {}..{} overlaps the one before", u.start, u.end));
+        }
+        last_end = u.end;
+    }
+    Ok(())
+}
+
+/// One fuzzing input (`fuzz/`, and the corpus replay in CI): whatever the
+/// bytes, parsing must not panic and every unit must keep its invariants.
+pub fn fuzz_one(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Err(e) = check_units(&text, &segment(&text)) {
+        panic!("{e}");
+    }
+    let _ = detect_title(&text);
+    for (s, e) in sentence_spans(&text) {
+        let _ = check_worthy(&text[s..e]);
+    }
+}
+
 fn is_abbreviation(before: &str) -> bool {
     let word = before
         .rsplit(|c: char| c.is_whitespace() || "(“\"'‘[".contains(c))
@@ -265,8 +296,47 @@ mod tests {
     #[test]
     fn offsets_always_slice_on_char_boundaries() {
         for text in ["é. É. ü“”. ‘x’. 🙂 A. B.", "...", "“", "a.B", "Mr.", "\u{301}. X y z w."] {
-            for u in segment(text) {
-                assert!(text.get(u.start..u.end).is_some());
+            check_units(text, &segment(text)).unwrap();
+        }
+    }
+
+    #[test]
+    fn check_units_catches_bad_offsets() {
+        let u = |start, end| Unit { start, end, attribution: String::new() };
+        assert!(check_units("héllo world", &[u(0, 2)]).is_err(), "inside a character");
+        assert!(check_units("hello world", &[u(0, 6)]).is_err(), "untrimmed");
+        assert!(check_units("hello world", &[u(6, 11), u(0, 5)]).is_err(), "out of order");
+        assert!(check_units("hello", &[u(0, 9)]).is_err(), "past the end");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Text shaped like news: words, punctuation, quotes, abbreviations, newlines.
+        fn newsy() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                "[A-Za-z]{1,9}", "[0-9]{1,4}", Just(".".to_string()), Just(", ".to_string()), Just(" ".to_string()),
+                Just("\n".to_string()), Just("“".to_string()), Just("”".to_string()), Just("\"".to_string()),
+                Just("U.S.".to_string()), Just("Mr.".to_string()), Just("$900m".to_string()), Just("?".to_string()),
+                Just("é".to_string()), Just("🙂".to_string()), Just("\u{301}".to_string()), Just("See also ".to_string()),
+            ];
+            prop::collection::vec(piece, 0..80).prop_map(|p| p.concat())
+        }
+
+        proptest! {
+            #[test]
+            fn units_always_slice_the_text(text in newsy()) {
+                let units = segment(&text);
+                prop_assert_eq!(check_units(&text, &units), Ok(()));
+            }
+
+            #[test]
+            fn any_string_segments_without_panic(text in any::<String>()) {
+                prop_assert_eq!(check_units(&text, &segment(&text)), Ok(()));
+                for (s, e) in sentence_spans(&text) {
+                    let _ = check_worthy(&text[s..e]);
+                }
             }
         }
     }

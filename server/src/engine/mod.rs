@@ -280,3 +280,32 @@ impl Engine {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// Storing the same article twice changes nothing; changing any part
+        /// of it replaces it; the stored units always slice the stored text.
+        #[test]
+        fn ingest_is_idempotent(id in "[a-z0-9_-]{1,12}", text in "[A-Za-z ,.“”]{1,300}", publisher in "[A-Za-z]{0,8}") {
+            let dir = tempfile::tempdir().unwrap();
+            let engine = Engine::open(dir.path()).unwrap();
+            let article = NewArticle { id: id.clone(), text: text.clone(), source: Source { publisher, ..Source::default() }, ..NewArticle::default() };
+            prop_assert_eq!(engine.store_article(article.clone()).unwrap().0, Change::Added);
+            let version = engine.store_version().unwrap();
+            prop_assert_eq!(engine.store_article(article.clone()).unwrap().0, Change::Unchanged);
+            prop_assert_eq!(engine.store_version().unwrap(), version);
+            let stored = engine.get(&id).unwrap().unwrap();
+            prop_assert_eq!(&stored.text, &text);
+            prop_assert_eq!(article::check_units(&stored.text, &stored.units), Ok(()));
+            let changed = NewArticle { text: format!("{text} More."), ..article };
+            prop_assert_eq!(engine.store_article(changed).unwrap().0, Change::Replaced);
+        }
+    }
+}

@@ -513,6 +513,19 @@ pub fn analyze(text: &str) -> Features {
     f
 }
 
+/// One fuzzing input (`fuzz/`, and the corpus replay in CI): analysis must
+/// not panic, and what it yields must be usable.
+pub fn fuzz_one(data: &[u8]) {
+    let f = analyze(&String::from_utf8_lossy(data));
+    assert!(f.tokens.iter().all(|t| !t.term.is_empty()), "empty term");
+    assert!(f.quantities.iter().all(|q| !q.value.is_nan()), "NaN quantity");
+    for a in &f.quantities {
+        for b in &f.quantities {
+            let _ = a.compatible(b);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -593,6 +606,19 @@ mod tests {
         let f = analyze("German Chancellor Olaf Scholz visited Beijing");
         let req: Vec<_> = f.tokens.iter().filter(|t| t.required).map(|t| t.term.as_str()).collect();
         assert_eq!(req, ["scholz", "china"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn analysis_never_panics(text in proptest::prelude::any::<String>()) {
+            let f = analyze(&text);
+            proptest::prop_assert!(f.tokens.iter().all(|t| !t.term.is_empty()));
+        }
+
+        #[test]
+        fn numbers_with_units_never_panic(n in 0u64..u64::MAX, unit in "(%| percent| per cent|m|bn| billion| dollars| people)", cmp in "(more than |less than |about |)") {
+            let _ = analyze(&format!("{cmp}${n}{unit} and {cmp}{n}{unit}"));
+        }
     }
 
     #[test]

@@ -1,0 +1,5 @@
+//! Claim normalisation: numbers, dates, aliases, negation.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    factcheck_server::engine::normalize::fuzz_one(data);
+});
