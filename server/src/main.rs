@@ -89,8 +89,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Engine work runs on the blocking pool. Its default bound (512 threads)
+    // would let memory grow with load: a few threads per core saturate the
+    // CPU anyway, and the admission limit bounds what waits for them.
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(2 * cores.max(2)).build();
+    match runtime {
+        Ok(rt) => rt.block_on(serve_main()),
+        Err(e) => {
+            eprintln!("factcheck-server: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve_main() -> ExitCode {
     let config = match Config::load().and_then(|c| c.validate().map(|()| c)) {
         Ok(c) => c,
         Err(e) => {

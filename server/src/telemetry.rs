@@ -48,7 +48,11 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<String>) -> anyhow::Result<
     let otel = provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("factcheck")).with_filter(exported));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let logs = match format {
-        LogFormat::Text => tracing_subscriber::fmt::layer().with_writer(std::io::stderr).boxed(),
+        // Colours only for a person at a terminal, not in files or collectors.
+        LogFormat::Text => {
+            use std::io::IsTerminal;
+            tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()).boxed()
+        }
         LogFormat::Json => tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).boxed(),
     };
     tracing_subscriber::registry().with(logs.with_filter(filter)).with(otel).try_init()?;

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# One row of the scaling table in BENCHMARKS.md: builds a corpus of about
+# SENTENCES claims (scripts/scale_corpus.py), ingests it into a fresh store,
+# restarts on the existing store, then loads it with `factcheck bench`.
+#   scripts/scale_bench.sh SENTENCES [CONCURRENCY=16] [DURATION=20s]
+# Needs ../shared/eval/external (public corpora and the FEVER-lite claims used
+# as queries).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=$1
+concurrency=${2:-16}
+duration=${3:-20s}
+shared=../shared/eval/external
+work=$(mktemp -d)
+trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$work"' EXIT
+cargo build --release --quiet
+python3 scripts/scale_corpus.py "$n" "$work/corpus.jsonl" --shared "$shared" >&2
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+serve() { # CORPUS LOG
+  target/release/factcheck-server --listen "127.0.0.1:$port" --metrics-listen "" --data-dir "$work/data" --corpus "$1" >"$2" 2>&1 &
+  server=$!
+  until target/release/factcheck --addr "127.0.0.1:$port" health >/dev/null 2>&1; do sleep 0.1; done
+}
+field() { grep "$1" "$2" | grep -o "$3=[0-9]*" | head -1 | cut -d= -f2; }
+rss() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server/status"; }
+
+t0=$(date +%s.%N)
+serve "$work/corpus.jsonl" "$work/ingest.log"
+ingest_s=$(python3 -c "print(f'{$(date +%s.%N) - $t0:.1f}')")
+units=$(field "engine ready" "$work/ingest.log" units)
+ingest_ms=$(field "corpus ingested" "$work/ingest.log" elapsed_ms)
+kill -TERM "$server"; wait "$server"
+
+t0=$(date +%s.%N)
+serve "" "$work/restart.log"
+restart_s=$(python3 -c "print(f'{$(date +%s.%N) - $t0:.2f}')")
+rss_idle=$(rss)
+bench=$(target/release/factcheck --addr "127.0.0.1:$port" --json bench --no-floor --claims "$shared/feverlite_test_claims.jsonl" --concurrency "$concurrency" --duration "$duration")
+rss_load=$(rss)
+kill -TERM "$server"; wait "$server"
+python3 - "$bench" <<PY
+import json, sys
+r = json.loads(sys.argv[1])["run"]
+rate = $units / max($ingest_ms, 1) * 1000
+print(f"| {$units:,} | {rate:,.0f}/s ({$ingest_s} s to SERVING) | $restart_s s | {r['concurrency']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {sum(r['errors'].values())} | $rss_idle / $rss_load MiB |")
+PY
