@@ -2,8 +2,9 @@
 //! after each ingest. Terms are the normaliser's canonical terms, so aliases,
 //! synonyms and negated roots ("unlimited" → "limit") meet in one posting.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::article::Unit;
 use super::normalize::{Features, analyze};
@@ -47,7 +48,7 @@ impl Index {
             for (u, unit) in article.units.iter().enumerate() {
                 let id = index.units.len() as u32;
                 let features = analyze(&evidence_text(article, unit));
-                let mut tf: HashMap<&str, u16> = HashMap::new();
+                let mut tf: HashMap<&str, u16> = HashMap::default();
                 for t in features.terms() {
                     *tf.entry(t).or_default() += 1;
                 }
@@ -88,7 +89,7 @@ impl Index {
         let mut terms: Vec<&str> = query.terms().collect();
         terms.sort_unstable();
         terms.dedup();
-        let mut scores: HashMap<u32, f32> = HashMap::new();
+        let mut scores: HashMap<u32, f32> = HashMap::default();
         for term in terms {
             let Some(postings) = self.postings.get(term) else { continue };
             let idf = self.idf(term);

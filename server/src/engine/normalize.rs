@@ -3,8 +3,10 @@
 //! polarity and position, plus quantities (numbers with units and comparators)
 //! and dates.
 
-use std::collections::{HashMap, HashSet};
+use std::cell::RefCell;
 use std::sync::LazyLock;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -134,6 +136,8 @@ struct Lexicon {
     /// capital, the capital.
     geo: HashMap<Vec<&'static str>, (&'static str, Option<&'static str>)>,
     geo_max_words: usize,
+    /// First words of place aliases: most words start none, and skip the lookups.
+    geo_starts: HashSet<&'static str>,
     /// Stem to canonical stem.
     synonyms: HashMap<String, String>,
     antonyms: HashMap<String, String>,
@@ -150,7 +154,7 @@ impl Lexicon {
             let w = irregular.get(w).copied().unwrap_or(w);
             stemmer.stem(w).into_owned()
         };
-        let mut synonyms = HashMap::new();
+        let mut synonyms = HashMap::default();
         for group in lexicon::SYNONYMS {
             let canon = stem(group[0]);
             for w in *group {
@@ -161,12 +165,12 @@ impl Lexicon {
             let s = stem(w);
             synonyms.get(&s).cloned().unwrap_or(s)
         };
-        let mut antonyms = HashMap::new();
+        let mut antonyms = HashMap::default();
         for (a, b) in lexicon::ANTONYMS {
             antonyms.insert(canon(a), canon(b));
             antonyms.insert(canon(b), canon(a));
         }
-        let mut geo = HashMap::new();
+        let mut geo = HashMap::default();
         for group in lexicon::GEO_ALIASES {
             for alias in *group {
                 let city = lexicon::CAPITALS.contains(alias).then_some(*alias);
@@ -174,6 +178,7 @@ impl Lexicon {
             }
         }
         let geo_max_words = geo.keys().map(Vec::len).max().unwrap_or(1);
+        let geo_starts = geo.keys().map(|k| k[0]).collect();
         Lexicon {
             stemmer,
             stopwords: lexicon::STOPWORDS.iter().copied().collect(),
@@ -181,6 +186,7 @@ impl Lexicon {
             breakers: lexicon::SCOPE_BREAKERS.iter().copied().collect(),
             geo,
             geo_max_words,
+            geo_starts,
             synonyms,
             antonyms,
             irregular,
@@ -193,8 +199,22 @@ impl Lexicon {
     }
 
     fn word_term(&self, lower: &str) -> String {
+        // Stemming dominates analysis and words repeat endlessly: memoise per
+        // thread, bounded by clearing when full.
+        thread_local!(static TERMS: RefCell<HashMap<String, String>> = RefCell::new(HashMap::default()));
+        const MAX_MEMO: usize = 50_000;
+        if let Some(t) = TERMS.with_borrow(|m| m.get(lower).cloned()) {
+            return t;
+        }
         let s = self.stem(lower);
-        self.synonyms.get(&s).cloned().unwrap_or(s)
+        let term = self.synonyms.get(&s).cloned().unwrap_or(s);
+        TERMS.with_borrow_mut(|m| {
+            if m.len() >= MAX_MEMO {
+                m.clear();
+            }
+            m.insert(lower.to_string(), term.clone());
+        });
+        term
     }
 
     /// The term a word negates: an antonym, or the root of a negative prefix
@@ -458,7 +478,8 @@ pub fn analyze(text: &str) -> Features {
         let r = &raw[i];
         // Longest place alias starting here; short all-caps aliases (US, UK, EU)
         // must be written in capitals so the pronoun "us" is not a country.
-        let geo = (1..=lex.geo_max_words.min(raw.len() - i)).rev().find_map(|n| {
+        let may_be_place = lex.geo_starts.contains(r.lower.trim_end_matches('.'));
+        let geo = (1..=lex.geo_max_words.min(raw.len() - i)).rev().filter(|_| may_be_place).find_map(|n| {
             let key: Vec<&str> = raw[i..i + n].iter().map(|r| r.lower.trim_end_matches('.')).collect();
             let id = lex.geo.get(&key)?;
             let short = n == 1 && key[0].replace('.', "").len() <= 4 && !key[0].contains(' ');
