@@ -19,7 +19,10 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 serve() { # CORPUS LOG
   target/release/factcheck-server --listen "127.0.0.1:$port" --metrics-listen "" --data-dir "$work/data" --corpus "$1" >"$2" 2>&1 &
   server=$!
-  until target/release/factcheck --addr "127.0.0.1:$port" health >/dev/null 2>&1; do sleep 0.1; done
+  until target/release/factcheck --addr "127.0.0.1:$port" health >/dev/null 2>&1; do
+    kill -0 "$server" 2>/dev/null || { cat "$2" >&2; exit 1; }
+    sleep 0.1
+  done
 }
 field() { grep "$1" "$2" | grep -o "$3=[0-9]*" | head -1 | cut -d= -f2; }
 rss() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server/status"; }

@@ -56,8 +56,9 @@ pub struct Config {
 
     /// Corpus to ingest at start: a folder of .txt articles or a JSONL file of
     /// {doc_id, title, text} rows. Empty: serve the store as it is.
+    // A String, not a PathBuf: clap's path parser refuses the empty value.
     #[arg(long, env = "FACTCHECK_CORPUS", default_value = "seeds")]
-    pub corpus: PathBuf,
+    pub corpus: String,
 
     /// Log output format.
     #[arg(long, env = "FACTCHECK_LOG_FORMAT", value_enum, default_value = "text")]
@@ -235,6 +236,12 @@ mod tests {
         assert!(load(&["--metrics-listen", "nope"]).unwrap().validate().is_err());
         assert_eq!(load(&["--metrics-listen", ""]).unwrap().metrics_addr(), None);
         assert!(load(&["--admin-token", "short"]).unwrap().validate().is_err());
+    }
+
+    #[test]
+    fn an_empty_corpus_means_the_store_alone() {
+        assert_eq!(load(&["--corpus", ""]).unwrap().corpus, "");
+        assert_eq!(load(&[]).unwrap().corpus, "seeds");
     }
 
     #[test]

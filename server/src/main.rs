@@ -54,8 +54,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let engine = tokio::task::spawn_blocking(move || -> anyhow::Result<Engine> {
         let engine = Engine::open(&data_dir)?;
         info!(articles = engine.article_count(), units = engine.unit_count(), "store opened");
-        if !corpus_path.as_os_str().is_empty() {
-            let articles = corpus::load(&corpus_path)?;
+        if !corpus_path.is_empty() {
+            let articles = corpus::load(std::path::Path::new(&corpus_path))?;
             let r = engine.ingest(articles)?;
             info!(added = r.added, replaced = r.replaced, unchanged = r.unchanged, units = r.units, elapsed_ms = r.elapsed.as_millis() as u64, "corpus ingested");
         }

@@ -336,4 +336,7 @@ async fn rejects_invalid_configuration_at_start() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tls_cert and tls_key go together"));
+    // An empty corpus is valid: serve the store as it is.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_factcheck-server")).args(["--corpus", "", "--check-config"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
