@@ -185,7 +185,10 @@ impl FactCheckService for FactCheckApi {
         let engine = self.engine.clone();
         let (checked, text) = blocking(move || engine.check_text(&text, max_citations).map(|c| (c, text))).await?;
         let mut summary = pb::CheckSummary { skipped: checked.skipped as u32, ..pb::CheckSummary::default() };
-        let store_version = checked.claims.first().map_or(self.engine.store_version()?, |c| c.verification.store_version);
+        let store_version = match checked.claims.first() {
+            Some(c) => c.verification.store_version,
+            None => self.engine.store_version()?,
+        };
         let claims = checked
             .claims
             .into_iter()
@@ -237,11 +240,7 @@ impl FactCheckService for FactCheckApi {
         }
         if answer.added + answer.updated > 0 {
             let engine = self.engine.clone();
-            blocking(move || {
-                engine.flush()?;
-                engine.reindex()
-            })
-            .await?;
+            blocking(move || engine.publish()).await?;
             self.record_store();
         }
         answer.store_version = self.engine.store_version()?;

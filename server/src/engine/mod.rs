@@ -132,8 +132,15 @@ impl Engine {
         self.store.flush()
     }
 
-    /// Rebuilds the in-memory index from the store, after writes.
-    pub fn reindex(&self) -> Result<()> {
+    /// After a batch of writes: makes them durable, then visible to
+    /// verification (the index is rebuilt from the store).
+    pub fn publish(&self) -> Result<()> {
+        self.store.flush()?;
+        self.reindex()
+    }
+
+    /// Rebuilds the in-memory index from the store.
+    fn reindex(&self) -> Result<()> {
         let articles = self.store.articles().map(|a| a.map(Arc::new)).collect::<Result<Vec<_>>>()?;
         let index = Arc::new(Index::build(articles));
         *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
@@ -160,16 +167,15 @@ impl Engine {
                 report.units += units;
             }
         }
-        self.store.flush()?;
         if report.added + report.replaced > 0 {
-            self.reindex()?;
+            self.publish()?;
         }
         report.elapsed = started.elapsed();
         Ok(report)
     }
 
-    /// Segments and stores one article atomically, without reindexing (call
-    /// `reindex` after a batch). Returns the change and its claim-unit count.
+    /// Segments and stores one article atomically, without publishing it
+    /// (call `publish` after a batch). Returns the change and its claim-unit count.
     pub fn store_article(&self, a: NewArticle) -> Result<(Change, usize)> {
         let title = if a.title.is_empty() { article::detect_title(&a.text).unwrap_or_default().to_string() } else { a.title };
         let content_hash = Article::hash(&title, &a.text, &a.source);
@@ -183,8 +189,7 @@ impl Engine {
     pub fn delete(&self, id: &str) -> Result<bool> {
         let removed = self.store.delete(id)?;
         if removed {
-            self.store.flush()?;
-            self.reindex()?;
+            self.publish()?;
         }
         Ok(removed)
     }
