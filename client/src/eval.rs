@@ -65,6 +65,21 @@ pub struct Outcome {
     pub latency_ms: f64,
 }
 
+impl Outcome {
+    /// Scores one answer against its example: the verdict's class, and
+    /// whether the first citation is gold evidence (for citation@1).
+    pub fn of(example: &Example, answer: &crate::pb::VerifyClaimResponse, latency_ms: f64) -> Outcome {
+        use crate::pb::Verdict;
+        let predicted = match Verdict::try_from(answer.verdict) {
+            Ok(Verdict::Supported) => 0,
+            Ok(Verdict::Contradicted) => 1,
+            _ => 2,
+        };
+        let cited_gold = answer.citations.first().is_some_and(|c| example.gold_ids().contains(c.article_id.as_str()));
+        Outcome { gold: example.class().unwrap_or(2), predicted, cited_gold, latency_ms }
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ClassScore {
     pub class: &'static str,
@@ -180,6 +195,18 @@ mod tests {
         let r = report(&[o(0, 0, true), o(1, 1, true)]);
         assert_eq!(r.per_class.len(), 2);
         assert_eq!(r.macro_f1, 1.0);
+    }
+
+    #[test]
+    fn scores_an_answer() {
+        let e = &parse("{\"claim\":\"c\",\"label\":\"CONTRADICTED\",\"sources\":[\"a\"]}").unwrap()[0];
+        let cite = |id: &str| crate::pb::Citation { article_id: id.into(), ..Default::default() };
+        let answer = crate::pb::VerifyClaimResponse { verdict: crate::pb::Verdict::Contradicted.into(), citations: vec![cite("a")], ..Default::default() };
+        let o = Outcome::of(e, &answer, 2.0);
+        assert_eq!((o.gold, o.predicted, o.cited_gold), (1, 1, true));
+        let answer = crate::pb::VerifyClaimResponse { verdict: crate::pb::Verdict::Unknown.into(), citations: vec![cite("b")], ..Default::default() };
+        let o = Outcome::of(e, &answer, 2.0);
+        assert_eq!((o.predicted, o.cited_gold), (2, false));
     }
 
     #[test]

@@ -377,18 +377,13 @@ async fn evaluate(client: FactCheckServiceClient<Channel>, file: PathBuf, concur
     let mut outcomes = Vec::with_capacity(answers.len());
     for (e, r, latency_ms) in answers {
         let r = r.with_context(|| format!("claim {:?}", e.id))?;
-        let predicted = match pb::Verdict::try_from(r.verdict) {
-            Ok(pb::Verdict::Supported) => 0,
-            Ok(pb::Verdict::Contradicted) => 1,
-            _ => 2,
-        };
-        let gold = e.class().unwrap_or(2);
-        let cited_gold = r.citations.first().is_some_and(|c| e.gold_ids().contains(c.article_id.as_str()));
-        if show_errors && !json && (gold != predicted || (gold < 2 && !cited_gold)) {
+        let outcome = Outcome::of(e, &r, latency_ms);
+        let (gold, predicted) = (outcome.gold, outcome.predicted);
+        if show_errors && !json && (gold != predicted || (gold < 2 && !outcome.cited_gold)) {
             let cite = r.citations.first().map(|c| format!("{}: {}", c.article_id, c.text)).unwrap_or_default();
             println!("{} gold {} got {} ({}) | {} | {}", e.id, CLASSES[gold], CLASSES[predicted], r.reason, e.claim, cite);
         }
-        outcomes.push(Outcome { gold, predicted, cited_gold, latency_ms });
+        outcomes.push(outcome);
     }
     let report = eval::report(&outcomes);
     if json {

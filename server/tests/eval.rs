@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::{TestServer, seeds_dir, shared_eval};
 use factcheck_client::eval::{self, Outcome, Report};
-use factcheck_client::{pb, verify};
+use factcheck_client::verify;
 
 async fn evaluate(file: &Path) -> Report {
     let dir = tempfile::tempdir().unwrap();
@@ -18,13 +18,7 @@ async fn evaluate(file: &Path) -> Report {
     let mut outcomes = Vec::new();
     for e in &examples {
         let r = verify(&mut client, &e.claim, 1).await.unwrap();
-        let predicted = match r.verdict() {
-            pb::Verdict::Supported => 0,
-            pb::Verdict::Contradicted => 1,
-            _ => 2,
-        };
-        let cited_gold = r.citations.first().is_some_and(|c| e.gold_ids().contains(c.article_id.as_str()));
-        outcomes.push(Outcome { gold: e.class().unwrap(), predicted, cited_gold, latency_ms: 0.0 });
+        outcomes.push(Outcome::of(e, &r, 0.0));
     }
     server.stop().await;
     eval::report(&outcomes)
