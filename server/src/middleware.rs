@@ -92,13 +92,10 @@ fn exempt(method: &str) -> bool {
     method.starts_with("grpc.health.") || method.starts_with("grpc.reflection.")
 }
 
+/// The status of a trailers-only answer (errors of unary calls); OK when the
+/// status comes later in trailers.
 fn status_of<B>(response: &http::Response<B>) -> Code {
-    response
-        .headers()
-        .get("grpc-status")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<i32>().ok())
-        .map_or(Code::Ok, Code::from_i32)
+    Status::from_header_map(response.headers()).map_or(Code::Ok, |s| s.code())
 }
 
 /// How much sooner than the caller's deadline the server gives up.
