@@ -246,6 +246,7 @@ impl Engine {
         let index = self.index();
         let features = analyze(claim);
         let idf = |t: &str| index.idf(t);
+        let max_idf = index.max_idf();
         let candidates = tracing::info_span!("retrieve").in_scope(|| index.search(&features, CANDIDATES));
         let assessed: Vec<_> = tracing::info_span!("score", candidates = candidates.len()).in_scope(|| {
             candidates
@@ -253,7 +254,7 @@ impl Engine {
                 .map(|&(id, _)| {
                     let (article, unit) = index.unit(id);
                     let evidence = analyze(&evidence_text(article, unit));
-                    self.scorer.assess(&Pair { claim: &features, evidence: &evidence, idf: &idf, max_idf: index.max_idf() })
+                    self.scorer.assess(&Pair { claim: &features, evidence: &evidence, idf: &idf, max_idf })
                 })
                 .collect()
         });
