@@ -138,6 +138,8 @@ class Manifests(unittest.TestCase):
                 self.assertEqual(env["FACTCHECK_DATA_DIR"], config["data_dir"])
                 self.assertEqual(env["FACTCHECK_CORPUS"], config["corpus"])
                 self.assertIn(config["corpus"], copied)
+                self.assertEqual(env["FACTCHECK_MODELS"], config["models"])
+                self.assertIn(config["models"], copied)
                 self.assertEqual(int(config["metrics_listen"].rsplit(":", 1)[1]), ports["metrics"])
                 for name in pod_env:
                     if name.startswith("FACTCHECK_"):

@@ -60,6 +60,22 @@ pub struct Config {
     #[arg(long, env = "FACTCHECK_CORPUS", default_value = "seeds")]
     pub corpus: String,
 
+    /// Folder of the models (`scripts/setup-models.sh` fills it): with them the
+    /// engine adds dense retrieval and the trained stance model; without them
+    /// (or empty) it serves with the lexical engine and logs why.
+    #[arg(long, env = "FACTCHECK_MODELS", default_value = "models")]
+    pub models: String,
+
+    /// How sure the stance model must be (0..1) to call a sentence SUPPORTS or
+    /// REFUTES: higher trades recall for precision.
+    #[arg(long, env = "FACTCHECK_MODEL_THRESHOLD", default_value_t = 0.5)]
+    pub model_threshold: f32,
+
+    /// The least weighted share (0..1) of a claim a sentence must contain for
+    /// the stance model to judge it.
+    #[arg(long, env = "FACTCHECK_MODEL_MIN_COVERAGE", default_value_t = 0.3)]
+    pub model_min_coverage: f32,
+
     /// Log output format.
     #[arg(long, env = "FACTCHECK_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -172,6 +188,11 @@ impl Config {
         }
         if self.max_request_bytes < 1024 {
             return Err("max_request_bytes must be at least 1024".into());
+        }
+        for (name, v) in [("model_threshold", self.model_threshold), ("model_min_coverage", self.model_min_coverage)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("{name} must be within 0..=1"));
+            }
         }
         if self.request_timeout.is_zero() {
             return Err("request_timeout must be positive".into());

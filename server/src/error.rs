@@ -49,6 +49,10 @@ pub enum Error {
     Schema { found: String, expected: u32 },
     #[error("corpus {path}: {message}")]
     Corpus { path: String, message: String },
+    #[error("model: {0}")]
+    Model(String),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -29,6 +29,10 @@ use crate::service::FactCheckApi;
 
 /// The gRPC service name, as health checks and reflection report it.
 pub const SERVICE_NAME: &str = "factcheck.v1.FactCheckService";
+/// A health entry that says which engine serves: SERVING when the models are
+/// loaded (semantic), NOT_SERVING when the server runs lexically. Probes use
+/// `""` or `SERVICE_NAME`, which are SERVING either way.
+pub const SEMANTIC_HEALTH_NAME: &str = "factcheck.v1.FactCheckService/semantic";
 
 /// How to serve; `Default` matches the binary's defaults with no side ports.
 pub struct ServeOptions {
@@ -77,6 +81,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<FactCheckServiceServer<FactCheckApi>>().await;
+    let semantic = if engine.mode() == "semantic" { ServingStatus::Serving } else { ServingStatus::NotServing };
+    health.set_service_status(SEMANTIC_HEALTH_NAME, semantic).await;
     let metrics = options.metrics.clone();
     metrics.store_articles.set(engine.article_count() as i64);
     metrics.store_units.set(engine.unit_count() as i64);

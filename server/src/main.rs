@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use factcheck_server::config::Config;
+use factcheck_server::engine::models::Models;
+use factcheck_server::engine::stance::{ModelGate, RuleScorer};
 use factcheck_server::engine::{Engine, corpus};
 use factcheck_server::{ServeOptions, telemetry};
 use tokio::net::TcpListener;
@@ -48,11 +50,31 @@ async fn bind(addr: Option<std::net::SocketAddr>, what: &str) -> anyhow::Result<
     }
 }
 
+/// The models, or `None` (the lexical engine) with the reason logged.
+fn load_models(dir: &str) -> Option<Arc<Models>> {
+    if dir.is_empty() {
+        info!("no models configured; serving with the lexical engine");
+        return None;
+    }
+    let sessions = std::thread::available_parallelism().map_or(2, usize::from);
+    match Models::load(std::path::Path::new(dir), sessions) {
+        Ok(m) => {
+            info!(dir, embedder = %m.embedder_id, "models loaded");
+            Some(Arc::new(m))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "models unavailable; serving with the lexical engine");
+            None
+        }
+    }
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
-    let (data_dir, corpus_path) = (config.data_dir.clone(), config.corpus.clone());
+    let (data_dir, corpus_path, models_dir) = (config.data_dir.clone(), config.corpus.clone(), config.models.clone());
+    let gate = ModelGate { threshold: config.model_threshold, min_coverage: config.model_min_coverage, ..ModelGate::default() };
     let engine = tokio::task::spawn_blocking(move || -> anyhow::Result<Engine> {
-        let engine = Engine::open(&data_dir)?;
+        let engine = Engine::new(&data_dir, Box::new(RuleScorer::default()), load_models(&models_dir))?.with_gate(gate);
         info!(articles = engine.article_count(), units = engine.unit_count(), "store opened");
         if !corpus_path.is_empty() {
             let articles = corpus::load(std::path::Path::new(&corpus_path))?;
@@ -67,7 +89,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         articles = engine.article_count(),
         units = engine.unit_count(),
         store_version = engine.store_version()?,
-        engine = "lexical",
+        engine = engine.mode(),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "engine ready"
     );

@@ -433,7 +433,7 @@ impl From<Error> for Status {
                 let metadata = HashMap::from([("id".to_string(), id.clone())]);
                 with_info(Code::NotFound, e.to_string(), "ARTICLE_NOT_FOUND", metadata)
             }
-            Error::Storage(_) | Error::Corrupt { .. } | Error::Schema { .. } | Error::Corpus { .. } | Error::Internal(_) => {
+            Error::Storage(_) | Error::Corrupt { .. } | Error::Schema { .. } | Error::Corpus { .. } | Error::Model(_) | Error::Io(_) | Error::Internal(_) => {
                 tracing::error!(error = %e, "request failed");
                 with_info(Code::Internal, "internal error; see server logs".into(), "INTERNAL", HashMap::new())
             }

@@ -106,7 +106,7 @@ impl StanceScorer for SlowWhenAsked {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_answers_may_complete_out_of_order() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::with_scorer(dir.path(), Box::new(SlowWhenAsked)).unwrap();
+    let engine = Engine::new(dir.path(), Box::new(SlowWhenAsked), None).unwrap();
     let server = TestServer::start_with(engine, Some(&seeds_dir()), ServeOptions::default()).await;
     let mut client = server.client().await;
     let items = ["Italy slowly holds the G7 presidency.", "Italy holds the G7 presidency.", "Japan is a G7 member."]

@@ -6,13 +6,18 @@ mod common;
 
 use std::path::Path;
 
-use common::{TestServer, seeds_dir, shared_eval};
+use common::{TestServer, models, seeds_dir, shared_eval};
+use factcheck_server::ServeOptions;
+use factcheck_server::engine::Engine;
+use factcheck_server::engine::stance::RuleScorer;
 use factcheck_client::eval::{self, Outcome, Report};
 use factcheck_client::verify;
 
-async fn evaluate(file: &Path) -> Report {
+/// Scores `file` against the seeds, with the semantic engine when `semantic`.
+async fn evaluate(file: &Path, semantic: bool) -> Report {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(dir.path(), Some(&seeds_dir())).await;
+    let engine = Engine::new(dir.path(), Box::new(RuleScorer::default()), if semantic { models() } else { None }).unwrap();
+    let server = TestServer::start_with(engine, Some(&seeds_dir()), ServeOptions::default()).await;
     let mut client = server.client().await;
     let examples = eval::parse(&std::fs::read_to_string(file).unwrap()).unwrap();
     let mut outcomes = Vec::new();
@@ -24,24 +29,50 @@ async fn evaluate(file: &Path) -> Report {
     eval::report(&outcomes)
 }
 
-#[tokio::test]
-async fn held_out_seed_claims() {
+async fn held_out(semantic: bool) {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/seed-claims.heldout.jsonl");
-    let report = evaluate(&file).await;
+    let report = evaluate(&file, semantic).await;
     println!("{report}");
     assert_eq!(report.n, 32);
     assert!(report.accuracy >= 0.90, "accuracy {}", report.accuracy);
     assert!(report.citation_at_1.unwrap() >= 0.90);
 }
 
-#[tokio::test]
-async fn shared_seed_dev_claims() {
+async fn seed_dev(semantic: bool) {
     let Some(dir) = shared_eval() else {
         eprintln!("skipped: ../shared/eval not present");
         return;
     };
-    let report = evaluate(&dir.join("seed-claims.dev.jsonl")).await;
+    let report = evaluate(&dir.join("seed-claims.dev.jsonl"), semantic).await;
     println!("{report}");
-    assert!(report.accuracy >= 0.95, "accuracy {}", report.accuracy);
+    assert!(report.accuracy >= 0.97, "accuracy {}", report.accuracy);
     assert!(report.citation_at_1.unwrap() >= 0.95);
+}
+
+#[tokio::test]
+async fn held_out_seed_claims() {
+    held_out(false).await;
+}
+
+#[tokio::test]
+async fn shared_seed_dev_claims() {
+    seed_dev(false).await;
+}
+
+#[tokio::test]
+async fn held_out_seed_claims_semantic() {
+    if models().is_none() {
+        eprintln!("skipped: models/ not set up (scripts/setup-models.sh)");
+        return;
+    }
+    held_out(true).await;
+}
+
+#[tokio::test]
+async fn shared_seed_dev_claims_semantic() {
+    if models().is_none() {
+        eprintln!("skipped: models/ not set up (scripts/setup-models.sh)");
+        return;
+    }
+    seed_dev(true).await;
 }

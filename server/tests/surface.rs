@@ -32,7 +32,7 @@ impl StanceScorer for Panics {
 
 async fn start(scorer: Box<dyn StanceScorer>, options: ServeOptions) -> (TestServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::with_scorer(dir.path(), scorer).unwrap();
+    let engine = Engine::new(dir.path(), scorer, None).unwrap();
     (TestServer::start_with(engine, Some(&seeds_dir()), options).await, dir)
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::article::Unit;
+use super::dense::Dense;
 use super::normalize::{Features, analyze};
 use super::store::Article;
 
@@ -27,6 +28,8 @@ pub struct Index {
     units: Vec<UnitRef>,
     postings: HashMap<String, Vec<(u32, u16)>>,
     avg_len: f32,
+    /// Unit vectors for semantic retrieval, when the engine has an embedder.
+    dense: Option<Dense>,
 }
 
 /// The text the matcher sees for a unit: the sentence, with its speaker in
@@ -62,6 +65,16 @@ impl Index {
         }
         index.avg_len = if index.units.is_empty() { 1.0 } else { total_len as f32 / index.units.len() as f32 };
         index
+    }
+
+    /// Adds unit vectors, one per unit in id order.
+    pub fn with_dense(self, dense: Dense) -> Index {
+        debug_assert_eq!(dense.len(), self.units.len());
+        Index { dense: Some(dense), ..self }
+    }
+
+    pub fn dense(&self) -> Option<&Dense> {
+        self.dense.as_ref()
     }
 
     pub fn unit_count(&self) -> usize {

@@ -1,14 +1,18 @@
 //! The domain engine: ingest, store, index, verify. It knows nothing of gRPC.
 //!
 //! One verification: normalise the claim → retrieve candidate sentences (BM25
-//! over canonical terms) → score each candidate's stance (`stance`) →
-//! aggregate to a verdict, a confidence and citations (`verdict`).
+//! over canonical terms, fused with dense retrieval when the engine has
+//! models) → score each candidate's stance (`stance`: rules, and the trained
+//! stance model on the best few) → aggregate to a verdict, a confidence and
+//! citations (`verdict`).
 
 pub mod article;
 pub mod attribution;
 pub mod corpus;
+pub mod dense;
 pub mod index;
 mod lexicon;
+pub mod models;
 pub mod normalize;
 pub mod stance;
 pub mod store;
@@ -19,10 +23,12 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use self::corpus::NewArticle;
+use self::dense::Dense;
+use self::models::Models;
 pub use self::store::{Article, Change, Source};
 use self::index::{Index, evidence_text};
 use self::normalize::analyze;
-use self::stance::{Pair, RuleScorer, Stance, StanceScorer};
+use self::stance::{ModelGate, Pair, RuleScorer, Stance, StanceScorer, combine};
 use self::store::Store;
 pub use self::verdict::Verdict;
 use crate::error::Result;
@@ -30,6 +36,12 @@ use crate::error::Result;
 /// Candidate sentences scored per claim: enough to find the evidence among
 /// near-duplicates, few enough to keep a verification well under a millisecond.
 const CANDIDATES: usize = 30;
+/// Candidates added by dense retrieval: paraphrases BM25 misses.
+const DENSE_CANDIDATES: usize = 10;
+/// Candidates the stance model reads (it costs ~2–5 ms a pair; rules are µs).
+const MODEL_PAIRS: usize = 4;
+/// Reciprocal-rank fusion constant (Cormack et al.): damps the top ranks' lead.
+const RRF_K: f32 = 60.0;
 
 /// One evidence sentence as the engine reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,20 +123,36 @@ pub struct Engine {
     store: Store,
     index: RwLock<Arc<Index>>,
     scorer: Box<dyn StanceScorer>,
+    /// Embedder and stance model; `None`: the lexical engine.
+    models: Option<Arc<Models>>,
+    gate: ModelGate,
 }
 
 impl Engine {
-    /// Opens (or creates) the store in `data_dir` and indexes what it holds.
+    /// Opens (or creates) the store in `data_dir` and indexes what it holds,
+    /// with the lexical engine only.
     pub fn open(data_dir: &Path) -> Result<Engine> {
-        Self::with_scorer(data_dir, Box::new(RuleScorer::default()))
+        Self::new(data_dir, Box::new(RuleScorer::default()), None)
     }
 
-    /// Like `open`, with another stance scorer.
-    pub fn with_scorer(data_dir: &Path, scorer: Box<dyn StanceScorer>) -> Result<Engine> {
+    /// Opens the store with a stance scorer and, optionally, the models. With
+    /// models, units stored without vectors (or with another embedder's) are
+    /// embedded now.
+    pub fn new(data_dir: &Path, scorer: Box<dyn StanceScorer>, models: Option<Arc<Models>>) -> Result<Engine> {
         let store = Store::open(data_dir)?;
-        let engine = Engine { store, index: RwLock::default(), scorer };
+        let engine = Engine { store, index: RwLock::default(), scorer, models, gate: ModelGate::default() };
         engine.reindex()?;
         Ok(engine)
+    }
+
+    /// Sets when the stance model may overrule the rules.
+    pub fn with_gate(self, gate: ModelGate) -> Engine {
+        Engine { gate, ..self }
+    }
+
+    /// "semantic" with models, else "lexical".
+    pub fn mode(&self) -> &'static str {
+        if self.models.is_some() { "semantic" } else { "lexical" }
     }
 
     /// Makes every write durable; called on shutdown.
@@ -142,9 +170,41 @@ impl Engine {
     /// Rebuilds the in-memory index from the store.
     fn reindex(&self) -> Result<()> {
         let articles = self.store.articles().map(|a| a.map(Arc::new)).collect::<Result<Vec<_>>>()?;
-        let index = Arc::new(Index::build(articles));
-        *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
+        let dense = match &self.models {
+            Some(models) => Some(self.load_vectors(models, &articles)?),
+            None => None,
+        };
+        let mut index = Index::build(articles);
+        if let Some(dense) = dense {
+            index = index.with_dense(dense);
+        }
+        *self.index.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(index);
         Ok(())
+    }
+
+    /// The stored unit vectors of `articles`, embedding (and storing) those
+    /// that have none from the current embedder.
+    fn load_vectors(&self, models: &Models, articles: &[Arc<Article>]) -> Result<Dense> {
+        let mut dense = Dense::default();
+        let mut embedded = 0;
+        for article in articles {
+            let mut stored = self.store.vectors(&article.id)?;
+            if stored.as_ref().and_then(|v| dense::decode(&models.embedder_id, v, article.units.len())).is_none() {
+                let vectors = embed_units(models, article)?;
+                self.store.put_vectors(&article.id, &vectors)?;
+                stored = Some(vectors.into());
+                embedded += article.units.len();
+            }
+            let vectors = stored.as_ref().and_then(|v| dense::decode(&models.embedder_id, v, article.units.len()));
+            match vectors {
+                Some(vectors) => vectors.into_iter().for_each(|v| dense.push(Some(v))),
+                None => (0..article.units.len()).for_each(|_| dense.push(None)),
+            }
+        }
+        if embedded > 0 {
+            tracing::info!(units = embedded, "embedded stored units");
+        }
+        Ok(dense)
     }
 
     fn index(&self) -> Arc<Index> {
@@ -182,7 +242,11 @@ impl Engine {
         let units = article::segment(&a.text);
         let count = units.len();
         let stored = Article { id: a.id, title, text: a.text, source: a.source, content_hash, units };
-        Ok((self.store.put(&stored)?, count))
+        if self.store.get(&stored.id)?.is_some_and(|p| p.content_hash == stored.content_hash) {
+            return Ok((Change::Unchanged, count));
+        }
+        let vectors = self.models.as_deref().map(|m| embed_units(m, &stored)).transpose()?;
+        Ok((self.store.put(&stored, vectors.as_deref())?, count))
     }
 
     /// Removes an article and its claims; false if there was none.
@@ -247,24 +311,32 @@ impl Engine {
         let features = analyze(claim);
         let idf = |t: &str| index.idf(t);
         let max_idf = index.max_idf();
-        let candidates = tracing::info_span!("retrieve").in_scope(|| index.search(&features, CANDIDATES));
-        let assessed: Vec<_> = tracing::info_span!("score", candidates = candidates.len()).in_scope(|| {
+        let candidates = tracing::info_span!("retrieve").in_scope(|| self.retrieve(&index, claim, &features));
+        let mut assessed: Vec<_> = tracing::info_span!("score", candidates = candidates.len()).in_scope(|| {
             candidates
                 .iter()
-                .map(|&(id, _)| {
+                .map(|&id| {
                     let (article, unit) = index.unit(id);
                     let evidence = analyze(&evidence_text(article, unit));
                     self.scorer.assess(&Pair { claim: &features, evidence: &evidence, idf: &idf, max_idf })
                 })
                 .collect()
         });
+        if let Some(models) = &self.models {
+            // Candidates come best first: the model reads the top few.
+            let top: Vec<String> = candidates.iter().take(MODEL_PAIRS).map(|&id| model_evidence(index.unit(id))).collect();
+            match tracing::info_span!("stance_model", pairs = top.len()).in_scope(|| models.stance(claim, &top)) {
+                Ok(probs) => probs.into_iter().enumerate().for_each(|(i, p)| assessed[i] = combine(&assessed[i], p, self.gate)),
+                Err(e) => tracing::warn!(error = %e, "stance model failed; rules only for this claim"),
+            }
+        }
         let decision = tracing::info_span!("aggregate").in_scope(|| verdict::decide(&assessed));
         let citations = decision
             .order
             .iter()
             .take(max_citations)
             .map(|&i| {
-                let (article, unit) = index.unit(candidates[i].0);
+                let (article, unit) = index.unit(candidates[i]);
                 Citation {
                     article_id: article.id.clone(),
                     article_title: article.title.clone(),
@@ -285,6 +357,44 @@ impl Engine {
             store_version: self.store.version()?,
         })
     }
+
+    /// Candidate unit ids, best first: BM25's, fused by reciprocal rank with
+    /// dense retrieval's when the engine has an embedder.
+    fn retrieve(&self, index: &Index, claim: &str, features: &normalize::Features) -> Vec<u32> {
+        let lexical = index.search(features, CANDIDATES);
+        let (Some(models), Some(dense)) = (&self.models, index.dense()) else {
+            return lexical.into_iter().map(|(id, _)| id).collect();
+        };
+        let semantic = match models.embed(&[claim]) {
+            Ok(query) => dense.search(&query, DENSE_CANDIDATES),
+            Err(e) => {
+                tracing::warn!(error = %e, "embedding failed; lexical retrieval for this claim");
+                Vec::new()
+            }
+        };
+        let mut fused: rustc_hash::FxHashMap<u32, f32> = rustc_hash::FxHashMap::default();
+        for ranked in [&lexical, &semantic] {
+            for (rank, &(id, _)) in ranked.iter().enumerate() {
+                *fused.entry(id).or_default() += 1.0 / (RRF_K + rank as f32);
+            }
+        }
+        let mut ids: Vec<(u32, f32)> = fused.into_iter().collect();
+        ids.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ids.into_iter().map(|(id, _)| id).collect()
+    }
+}
+
+/// The stance model's view of a unit: "title | sentence" (as in training).
+fn model_evidence((article, unit): (&Arc<Article>, &article::Unit)) -> String {
+    let text = evidence_text(article, unit);
+    if article.title.is_empty() { text } else { format!("{} | {text}", article.title) }
+}
+
+/// An article's unit vectors, encoded for the store.
+fn embed_units(models: &Models, article: &Article) -> Result<Vec<u8>> {
+    let texts: Vec<String> = article.units.iter().map(|u| evidence_text(article, u)).collect();
+    let vectors = models.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
+    Ok(dense::encode(&models.embedder_id, &vectors))
 }
 
 #[cfg(test)]

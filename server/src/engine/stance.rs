@@ -11,6 +11,7 @@
 //! - NEUTRAL otherwise.
 
 use super::lexicon::{NON_EXCLUSIVE, WEEKDAYS};
+use super::models::StanceProbs;
 use super::normalize::{Features, Kind, Quantity, Token, Unit, canonical_word};
 
 /// How a sentence bears on a claim.
@@ -29,6 +30,17 @@ pub struct Assessment {
     pub score: f32,
     /// Why, in a few words, for REFUTES.
     pub reason: Option<String>,
+    /// Weighted share of the claim's content the sentence contains, 0..=1.
+    pub coverage: f32,
+    /// The claim names a person, place, quantity or date that the sentence
+    /// does not: the sentence cannot settle the claim, whatever a model reads.
+    pub gap: bool,
+}
+
+impl Assessment {
+    fn neutral(coverage: f32, gap: bool) -> Assessment {
+        Assessment { stance: Stance::Neutral, score: coverage * 0.5, reason: None, coverage, gap }
+    }
 }
 
 /// One claim and one candidate evidence sentence, analysed.
@@ -44,6 +56,53 @@ pub struct Pair<'a> {
 /// Decides the stance of evidence towards a claim.
 pub trait StanceScorer: Send + Sync {
     fn assess(&self, pair: &Pair<'_>) -> Assessment;
+}
+
+/// When the stance model may overrule the rules.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelGate {
+    /// How sure the model must be to call a sentence SUPPORTS or REFUTES.
+    pub threshold: f32,
+    /// How sure it must be to turn the rules' SUPPORTS into REFUTES.
+    pub overrule_support: f32,
+    /// The least share of the claim the sentence must contain for the model
+    /// to judge it: below, the sentence is about something else.
+    pub min_coverage: f32,
+    /// How sure it must be to refute with a sentence that lacks a name,
+    /// number or date of the claim.
+    pub refute_with_gap: f32,
+}
+
+impl Default for ModelGate {
+    fn default() -> Self {
+        ModelGate { threshold: 0.5, overrule_support: 0.95, min_coverage: 0.3, refute_with_gap: 0.85 }
+    }
+}
+
+/// Merges the rules' judgement of a pair with the stance model's. The rules
+/// keep the last word on the conflicts they check explicitly (a number, date,
+/// place or negation refutes), and on sentences that share too little of the
+/// claim. A sentence lacking a name, number or date the claim states cannot
+/// support it; it may refute it (another value in the same slot: "English-"
+/// for "Spanish-language") only when the model is very sure. Otherwise a
+/// model sure enough decides.
+pub fn combine(rule: &Assessment, model: StanceProbs, gate: ModelGate) -> Assessment {
+    if rule.stance == Stance::Refutes || rule.coverage < gate.min_coverage {
+        return rule.clone();
+    }
+    let refute_at = match rule.stance {
+        Stance::Supports => gate.overrule_support,
+        _ if rule.gap => gate.refute_with_gap,
+        _ => gate.threshold,
+    };
+    if model.refutes >= refute_at {
+        let reason = format!("the evidence contradicts the claim (stance model, p={:.2})", model.refutes);
+        return Assessment { stance: Stance::Refutes, score: model.refutes, reason: Some(reason), ..rule.clone() };
+    }
+    if model.supports >= gate.threshold && !rule.gap {
+        return Assessment { stance: Stance::Supports, score: rule.score.max(model.supports), reason: None, ..rule.clone() };
+    }
+    rule.clone()
 }
 
 /// The deterministic lexical scorer.
@@ -261,9 +320,16 @@ impl StanceScorer for RuleScorer {
             }
         }
         if total <= 0.0 {
-            return Assessment { stance: Stance::Neutral, score: 0.0, reason: None };
+            return Assessment::neutral(0.0, true);
         }
         let coverage = matched / total;
+        // Places count here too (not for the rules' SUPPORTS, where a region may
+        // stand for its country): a model reads "imports from Turkey" into a
+        // sentence about China.
+        let place_missing = claim.tokens.iter().zip(&aligned).any(|(t, a)| {
+            t.kind == Kind::Geo && a.is_none() && !exclusive_swap.is_some_and(|s| std::ptr::eq(s.claimed, t))
+        });
+        let gap = missing_name || place_missing || numbers.found + numbers.conflicting < numbers.stated;
 
         // Refutation: the rest of the claim is found, one part conflicts. The
         // conflicting part counts as found: it is what the two sentences share
@@ -280,9 +346,9 @@ impl StanceScorer for RuleScorer {
         let key_term_missing = |share: f32, of: f32| heaviest_missing >= share * of;
         if let Some(reason) = reason {
             if rest >= self.refute_coverage && !key_term_missing(self.max_missing_share_refute, total - swapped_weight) {
-                return Assessment { stance: Stance::Refutes, score: rest.min(1.0), reason: Some(reason) };
+                return Assessment { stance: Stance::Refutes, score: rest.min(1.0), reason: Some(reason), coverage, gap: false };
             }
-            return Assessment { stance: Stance::Neutral, score: coverage * 0.5, reason: None };
+            return Assessment::neutral(coverage, gap);
         }
         let predicate_found = words == 0.0 || words_matched / words >= self.predicate_coverage;
         let supports = coverage >= self.support_coverage
@@ -293,9 +359,9 @@ impl StanceScorer for RuleScorer {
             && flipped == 0.0
             && swap.is_none();
         if supports {
-            Assessment { stance: Stance::Supports, score: coverage.min(1.0), reason: None }
+            Assessment { stance: Stance::Supports, score: coverage.min(1.0), reason: None, coverage, gap }
         } else {
-            Assessment { stance: Stance::Neutral, score: coverage * 0.5, reason: None }
+            Assessment::neutral(coverage, gap)
         }
     }
 }
@@ -308,6 +374,31 @@ mod tests {
     fn assess(claim: &str, evidence: &str) -> Assessment {
         let (c, e) = (analyze(claim), analyze(evidence));
         RuleScorer::default().assess(&Pair { claim: &c, evidence: &e, idf: &|_| 1.0, max_idf: 1.0 })
+    }
+
+    #[test]
+    fn a_name_place_or_date_the_sentence_lacks_is_a_gap() {
+        let evidence = "Blinken also plans to visit China in the coming weeks, following a visit by Treasury Secretary Janet Yellen.";
+        assert!(assess("Janet Yellen visited Moscow.", evidence).gap);
+        assert!(assess("Blinken plans to visit China in 2025.", evidence).gap);
+        assert!(!assess("Blinken plans to visit China.", evidence).gap);
+    }
+
+    #[test]
+    fn the_model_decides_only_where_the_rules_let_it() {
+        let gate = ModelGate::default();
+        let sure = |s, r| StanceProbs { supports: s, refutes: r, nei: 1.0 - s - r };
+        let neutral = Assessment::neutral(0.8, false);
+        assert_eq!(combine(&neutral, sure(0.9, 0.05), gate).stance, Stance::Supports);
+        assert_eq!(combine(&neutral, sure(0.05, 0.9), gate).stance, Stance::Refutes);
+        assert_eq!(combine(&neutral, sure(0.3, 0.3), gate).stance, Stance::Neutral, "an unsure model leaves it");
+        assert_eq!(combine(&Assessment::neutral(0.1, false), sure(0.9, 0.0), gate).stance, Stance::Neutral, "too little shared");
+        let gap = Assessment::neutral(0.8, true);
+        assert_eq!(combine(&gap, sure(0.9, 0.05), gate).stance, Stance::Neutral, "a gap never supports");
+        assert_eq!(combine(&gap, sure(0.05, 0.7), gate).stance, Stance::Neutral);
+        assert_eq!(combine(&gap, sure(0.0, 0.9), gate).stance, Stance::Refutes, "a very sure model refutes across a gap");
+        let number = assess("Russia bought 16 billion dollars of chips.", "Russia bought 61 billion dollars of chips.");
+        assert_eq!(combine(&number, sure(0.99, 0.0), gate).stance, Stance::Refutes, "the rules' conflicts stand");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! - `articles`: article id → JSON [`Article`]: verbatim text, title, content
 //!   hash and its claim units. One key per article, written in one transaction
 //!   with the version bump, so a crash never leaves half an article visible.
+//! - `vectors`: article id → its units' dense vectors (see `dense`), written
+//!   in the same transaction; derived data, redone when the embedder changes.
 
 use std::path::Path;
 
@@ -73,6 +75,7 @@ pub enum Change {
 pub struct Store {
     db: sled::Db,
     articles: sled::Tree,
+    vectors: sled::Tree,
     meta: sled::Tree,
 }
 
@@ -82,6 +85,7 @@ impl Store {
         let db = sled::Config::new().path(dir).cache_capacity(64 << 20).open()?;
         let articles = db.open_tree("articles")?;
         let meta = db.open_tree("meta")?;
+        let vectors = db.open_tree("vectors")?;
         match meta.get(SCHEMA_KEY)? {
             Some(v) if v.as_ref() != SCHEMA_VERSION.to_string().as_bytes() => {
                 return Err(Error::Schema { found: String::from_utf8_lossy(&v).into_owned(), expected: SCHEMA_VERSION });
@@ -91,7 +95,7 @@ impl Store {
                 meta.insert(SCHEMA_KEY, SCHEMA_VERSION.to_string().as_bytes())?;
             }
         }
-        Ok(Store { db, articles, meta })
+        Ok(Store { db, articles, vectors, meta })
     }
 
     /// Monotonic version of the stored corpus; changes on every write.
@@ -99,8 +103,9 @@ impl Store {
         Ok(self.meta.get(VERSION_KEY)?.map_or(0, |v| decode_u64(&v)))
     }
 
-    /// Stores an article atomically, unless the same content is already there.
-    pub fn put(&self, article: &Article) -> Result<Change> {
+    /// Stores an article (and its unit vectors, if any) atomically, unless the
+    /// same content is already there.
+    pub fn put(&self, article: &Article, vectors: Option<&[u8]>) -> Result<Change> {
         let previous = self.articles.get(&article.id)?.map(|v| decode_article(&article.id, &v)).transpose()?;
         let change = match previous {
             Some(p) if p.content_hash == article.content_hash => return Ok(Change::Unchanged),
@@ -108,9 +113,13 @@ impl Store {
             None => Change::Added,
         };
         let bytes = serde_json::to_vec(article).map_err(|e| Error::Internal(e.to_string()))?;
-        (&self.articles, &self.meta)
-            .transaction(|(articles, meta)| {
+        (&self.articles, &self.vectors, &self.meta)
+            .transaction(|(articles, stored_vectors, meta)| {
                 articles.insert(article.id.as_bytes(), bytes.as_slice())?;
+                match vectors {
+                    Some(v) => stored_vectors.insert(article.id.as_bytes(), v)?,
+                    None => stored_vectors.remove(article.id.as_bytes())?,
+                };
                 let next = meta.get(VERSION_KEY)?.map_or(0, |v| decode_u64(&v)) + 1;
                 meta.insert(VERSION_KEY, &next.to_be_bytes())?;
                 Ok::<_, ConflictableTransactionError<()>>(())
@@ -121,11 +130,12 @@ impl Store {
 
     /// Removes an article atomically; false if there was none.
     pub fn delete(&self, id: &str) -> Result<bool> {
-        let removed = (&self.articles, &self.meta)
-            .transaction(|(articles, meta)| {
+        let removed = (&self.articles, &self.vectors, &self.meta)
+            .transaction(|(articles, vectors, meta)| {
                 if articles.remove(id.as_bytes())?.is_none() {
                     return Ok(false);
                 }
+                vectors.remove(id.as_bytes())?;
                 let next = meta.get(VERSION_KEY)?.map_or(0, |v| decode_u64(&v)) + 1;
                 meta.insert(VERSION_KEY, &next.to_be_bytes())?;
                 Ok::<_, ConflictableTransactionError<()>>(true)
@@ -136,6 +146,17 @@ impl Store {
 
     pub fn get(&self, id: &str) -> Result<Option<Article>> {
         self.articles.get(id.as_bytes())?.map(|v| decode_article(id, &v)).transpose()
+    }
+
+    /// The stored unit vectors of an article.
+    pub fn vectors(&self, id: &str) -> Result<Option<sled::IVec>> {
+        Ok(self.vectors.get(id.as_bytes())?)
+    }
+
+    /// Replaces an article's unit vectors (after the embedder changed).
+    pub fn put_vectors(&self, id: &str, vectors: &[u8]) -> Result<()> {
+        self.vectors.insert(id.as_bytes(), vectors)?;
+        Ok(())
     }
 
     /// Every stored article, in id order.
@@ -193,10 +214,10 @@ mod tests {
     fn put_is_idempotent_and_versions_changes() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.put(&article("a", "one")).unwrap(), Change::Added);
-        assert_eq!(store.put(&article("a", "one")).unwrap(), Change::Unchanged);
+        assert_eq!(store.put(&article("a", "one"), None).unwrap(), Change::Added);
+        assert_eq!(store.put(&article("a", "one"), None).unwrap(), Change::Unchanged);
         assert_eq!(store.version().unwrap(), 1);
-        assert_eq!(store.put(&article("a", "two")).unwrap(), Change::Replaced);
+        assert_eq!(store.put(&article("a", "two"), None).unwrap(), Change::Replaced);
         assert_eq!(store.version().unwrap(), 2);
         assert_eq!(store.len(), 1);
         assert!(store.delete("a").unwrap());
@@ -210,7 +231,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         for id in ["c", "a", "b"] {
-            store.put(&article(id, id)).unwrap();
+            store.put(&article(id, id), None).unwrap();
         }
         let ids = |after| store.articles_after(after).map(|a| a.unwrap().id).collect::<Vec<_>>();
         assert_eq!(ids(None), ["a", "b", "c"]);
@@ -231,7 +252,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = Store::open(dir.path()).unwrap();
-            store.put(&article("a", "one")).unwrap();
+            store.put(&article("a", "one"), None).unwrap();
             store.flush().unwrap();
         }
         {

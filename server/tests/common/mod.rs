@@ -3,10 +3,11 @@
 #![allow(dead_code)] // each test binary uses part of this
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use factcheck_client::Client;
 use factcheck_server::ServeOptions;
+use factcheck_server::engine::models::Models;
 use factcheck_server::engine::{Engine, IngestReport, corpus};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -21,6 +22,18 @@ pub fn seeds_dir() -> PathBuf {
 pub fn shared_eval() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/eval");
     p.is_dir().then_some(p)
+}
+
+/// The models of `models/` (filled by scripts/setup-models.sh), loaded once
+/// per test binary; `None` when they are not set up here.
+pub fn models() -> Option<Arc<Models>> {
+    static MODELS: OnceLock<Option<Arc<Models>>> = OnceLock::new();
+    MODELS
+        .get_or_init(|| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
+            Models::load(&dir, 2).map(Arc::new).map_err(|e| eprintln!("no models: {e}")).ok()
+        })
+        .clone()
 }
 
 pub struct TestServer {

@@ -1,0 +1,179 @@
+//! The optional models, run by ONNX Runtime (loaded from `models/` at start):
+//! - a sentence embedder (all-MiniLM-L6-v2, int8) for dense retrieval;
+//! - the stance cross-encoder this project trains (`train/train_stance.py`),
+//!   which reads "[CLS] claim [SEP] title | sentence [SEP]" and says
+//!   SUPPORTS / REFUTES / NEI.
+//!
+//! Without the files the engine runs lexically; `Models::load` says why.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use ort::session::Session;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::value::Tensor;
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams, TruncationStrategy};
+
+use crate::error::{Error, Result};
+
+/// Embedding width of MiniLM-L6.
+pub const DIM: usize = 384;
+/// Word pieces per input; longer inputs are truncated (the model saw 128 in training).
+const MAX_TOKENS: usize = 128;
+/// Inputs per ONNX Runtime call: bounds memory at ingest.
+const BATCH: usize = 32;
+
+/// Files under the models directory.
+pub const EMBEDDER: &str = "base/embed.onnx";
+pub const TOKENIZER: &str = "base/tokenizer.json";
+pub const RUNTIME: &str = "base/libonnxruntime.so";
+pub const STANCE: &str = "stance/model.onnx";
+
+/// Probabilities of SUPPORTS, REFUTES and NEI for one (claim, evidence) pair.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StanceProbs {
+    pub supports: f32,
+    pub refutes: f32,
+    pub nei: f32,
+}
+
+/// ONNX Runtime sessions are `&mut` to run: a few, taken in turn, let
+/// concurrent verifications proceed without one global lock.
+struct Pool {
+    sessions: Vec<Mutex<Session>>,
+    next: AtomicUsize,
+}
+
+impl Pool {
+    fn load(path: &Path, size: usize) -> Result<Pool> {
+        let env = environment()?;
+        let open = || -> ort::Result<Session> {
+            // One thread per session: concurrency comes from the pool.
+            Ok(Session::builder(env)?.with_optimization_level(GraphOptimizationLevel::Level3)?.with_intra_threads(1)?.commit_from_file(path)?)
+        };
+        let sessions = (0..size.max(1))
+            .map(|_| open().map(Mutex::new).map_err(|e| Error::Model(format!("{}: {e}", path.display()))))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Pool { sessions, next: AtomicUsize::new(0) })
+    }
+
+    fn run(&self, [ids, mask, types]: [Tensor<i64>; 3]) -> Result<(Vec<usize>, Vec<f32>)> {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let n = self.sessions.len();
+        // A free session if there is one, else wait for the next in turn.
+        let mut guard = (0..n)
+            .find_map(|i| self.sessions[(start + i) % n].try_lock().ok())
+            .unwrap_or_else(|| self.sessions[start % n].lock().unwrap_or_else(|e| e.into_inner()));
+        let outputs = guard.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask, "token_type_ids" => types]).map_err(model_error)?;
+        let (shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(model_error)?;
+        Ok((shape.iter().map(|&d| d as usize).collect(), data.to_vec()))
+    }
+}
+
+fn model_error(e: ort::Error) -> Error {
+    Error::Model(e.to_string())
+}
+
+/// ONNX Runtime is one library and one environment per process.
+static RUNTIME_PATH: OnceLock<PathBuf> = OnceLock::new();
+static ENVIRONMENT: OnceLock<std::result::Result<ort::environment::Environment, String>> = OnceLock::new();
+
+fn environment() -> Result<&'static ort::environment::Environment> {
+    ENVIRONMENT
+        .get_or_init(|| {
+            let path = RUNTIME_PATH.get().ok_or("no ONNX Runtime library given")?;
+            ort::init_from(path).map_err(|e| format!("{}: {e}", path.display()))?.with_name("factcheck").build().map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Error::Model(e.clone()))
+}
+
+pub struct Models {
+    tokenizer: Tokenizer,
+    embedder: Pool,
+    stance: Pool,
+    /// Identifies the embedder, stored beside vectors so a new model re-embeds.
+    pub embedder_id: String,
+}
+
+impl Models {
+    /// Loads the models from `dir` with `sessions` ONNX Runtime sessions each.
+    pub fn load(dir: &Path, sessions: usize) -> Result<Models> {
+        for file in [RUNTIME, TOKENIZER, EMBEDDER, STANCE] {
+            if !dir.join(file).is_file() {
+                return Err(Error::Model(format!("{} is missing (run scripts/setup-models.sh)", dir.join(file).display())));
+            }
+        }
+        let runtime = std::fs::canonicalize(dir.join(RUNTIME))?;
+        if RUNTIME_PATH.get_or_init(|| runtime.clone()) != &runtime {
+            return Err(Error::Model("a different ONNX Runtime library is already loaded".into()));
+        }
+        let mut tokenizer = Tokenizer::from_file(dir.join(TOKENIZER)).map_err(|e| Error::Model(format!("tokenizer: {e}")))?;
+        // The packaged tokenizer pads every input to 128: pad to the batch's longest instead.
+        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..PaddingParams::default() }));
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, strategy: TruncationStrategy::LongestFirst, ..TruncationParams::default() }))
+            .map_err(|e| Error::Model(format!("tokenizer: {e}")))?;
+        let embedder_file = std::fs::metadata(dir.join(EMBEDDER))?;
+        Ok(Models {
+            tokenizer,
+            embedder: Pool::load(&dir.join(EMBEDDER), sessions)?,
+            stance: Pool::load(&dir.join(STANCE), sessions)?,
+            embedder_id: format!("minilm-l6-int8:{}", embedder_file.len()),
+        })
+    }
+
+    /// Unit-length embeddings of `texts`, `DIM` floats each, in order.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
+        let mut out = Vec::with_capacity(texts.len() * DIM);
+        for chunk in texts.chunks(BATCH) {
+            let (inputs, mask) = self.encode(chunk.iter().map(|t| tokenizers::EncodeInput::Single((*t).into())).collect())?;
+            let (shape, hidden) = self.embedder.run(inputs)?;
+            let (batch, seq) = (shape[0], shape[1]);
+            // Mean over the real word pieces, then L2-normalise (sentence-transformers'
+            // pooling); the mean's divisor cancels in the normalisation.
+            for b in 0..batch {
+                let mut v = [0f32; DIM];
+                for s in 0..seq {
+                    if mask[b * seq + s] == 0 {
+                        continue;
+                    }
+                    let row = &hidden[(b * seq + s) * DIM..(b * seq + s + 1) * DIM];
+                    v.iter_mut().zip(row).for_each(|(a, x)| *a += x);
+                }
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+                out.extend(v.iter().map(|x| x / norm));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The stance of each evidence text towards `claim`.
+    pub fn stance(&self, claim: &str, evidence: &[String]) -> Result<Vec<StanceProbs>> {
+        let mut out = Vec::with_capacity(evidence.len());
+        for chunk in evidence.chunks(BATCH) {
+            let pairs = chunk.iter().map(|e| tokenizers::EncodeInput::Dual(claim.into(), e.as_str().into())).collect();
+            let (inputs, _) = self.encode(pairs)?;
+            let (_, logits) = self.stance.run(inputs)?;
+            out.extend(logits.chunks_exact(3).map(|l| {
+                let max = l.iter().copied().fold(f32::MIN, f32::max);
+                let e: Vec<f32> = l.iter().map(|x| (x - max).exp()).collect();
+                let sum: f32 = e.iter().sum();
+                StanceProbs { supports: e[0] / sum, refutes: e[1] / sum, nei: e[2] / sum }
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Tokenises a batch into the three BERT inputs; also returns the mask.
+    fn encode(&self, inputs: Vec<tokenizers::EncodeInput<'_>>) -> Result<([Tensor<i64>; 3], Vec<i64>)> {
+        let encodings = self.tokenizer.encode_batch(inputs, true).map_err(|e| Error::Model(format!("tokenizer: {e}")))?;
+        let batch = encodings.len();
+        let seq = encodings.first().map_or(0, |e| e.get_ids().len());
+        let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| encodings.iter().flat_map(|e| f(e).iter().map(|&x| i64::from(x))).collect::<Vec<i64>>();
+        let (ids, mask, types) = (flat(&|e| e.get_ids()), flat(&|e| e.get_attention_mask()), flat(&|e| e.get_type_ids()));
+        let tensor = |data: Vec<i64>| Tensor::from_array(([batch, seq], data)).map_err(model_error);
+        Ok(([tensor(ids)?, tensor(mask.clone())?, tensor(types)?], mask))
+    }
+}

