@@ -33,7 +33,7 @@ pub struct Assessment {
     /// Weighted share of the claim's content the sentence contains, 0..=1.
     pub coverage: f32,
     /// The claim names a person, place, quantity or date that the sentence
-    /// does not: the sentence cannot settle the claim, whatever a model reads.
+    /// lacks: it cannot support the claim, whatever a model reads.
     pub gap: bool,
 }
 
@@ -63,6 +63,9 @@ pub trait StanceScorer: Send + Sync {
 pub struct ModelGate {
     /// How sure the model must be to call a sentence SUPPORTS or REFUTES.
     pub threshold: f32,
+    /// How sure it must be to call a sentence REFUTES: false refutations of
+    /// unrelated claims cost more than missed ones.
+    pub refute: f32,
     /// How sure it must be to turn the rules' SUPPORTS into REFUTES.
     pub overrule_support: f32,
     /// The least share of the claim the sentence must contain for the model
@@ -75,7 +78,7 @@ pub struct ModelGate {
 
 impl Default for ModelGate {
     fn default() -> Self {
-        ModelGate { threshold: 0.5, overrule_support: 0.95, min_coverage: 0.3, refute_with_gap: 0.85 }
+        ModelGate { threshold: 0.5, refute: 0.85, overrule_support: 0.95, min_coverage: 0.3, refute_with_gap: 0.9 }
     }
 }
 
@@ -93,7 +96,7 @@ pub fn combine(rule: &Assessment, model: StanceProbs, gate: ModelGate) -> Assess
     let refute_at = match rule.stance {
         Stance::Supports => gate.overrule_support,
         _ if rule.gap => gate.refute_with_gap,
-        _ => gate.threshold,
+        _ => gate.threshold.max(gate.refute),
     };
     if model.refutes >= refute_at {
         let reason = format!("the evidence contradicts the claim (stance model, p={:.2})", model.refutes);
