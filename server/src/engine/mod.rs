@@ -323,10 +323,12 @@ impl Engine {
                 .collect()
         });
         if let Some(models) = &self.models {
-            // Candidates come best first: the model reads the top few.
-            let top: Vec<String> = candidates.iter().take(MODEL_PAIRS).map(|&id| model_evidence(index.unit(id))).collect();
-            match tracing::info_span!("stance_model", pairs = top.len()).in_scope(|| models.stance(claim, &top)) {
-                Ok(probs) => probs.into_iter().enumerate().for_each(|(i, p)| assessed[i] = combine(&assessed[i], p, self.gate)),
+            // Candidates come best first: the model reads the top few, except
+            // those whose judgement the gate leaves to the rules anyway.
+            let top: Vec<usize> = (0..candidates.len().min(MODEL_PAIRS)).filter(|&i| self.gate.admits(&assessed[i])).collect();
+            let texts: Vec<String> = top.iter().map(|&i| model_evidence(index.unit(candidates[i]))).collect();
+            match tracing::info_span!("stance_model", pairs = top.len()).in_scope(|| models.stance(claim, &texts)) {
+                Ok(probs) => top.iter().zip(probs).for_each(|(&i, p)| assessed[i] = combine(&assessed[i], p, self.gate)),
                 Err(e) => tracing::warn!(error = %e, "stance model failed; rules only for this claim"),
             }
         }

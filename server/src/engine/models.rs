@@ -151,6 +151,9 @@ impl Models {
 
     /// The stance of each evidence text towards `claim`.
     pub fn stance(&self, claim: &str, evidence: &[String]) -> Result<Vec<StanceProbs>> {
+        if evidence.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut out = Vec::with_capacity(evidence.len());
         for chunk in evidence.chunks(BATCH) {
             let pairs = chunk.iter().map(|e| tokenizers::EncodeInput::Dual(claim.into(), e.as_str().into())).collect();

@@ -76,6 +76,13 @@ pub struct ModelGate {
     pub refute_with_gap: f32,
 }
 
+impl ModelGate {
+    /// Whether the model's view of this pair can change the rules' judgement.
+    pub fn admits(&self, rule: &Assessment) -> bool {
+        rule.stance != Stance::Refutes && rule.coverage >= self.min_coverage
+    }
+}
+
 impl Default for ModelGate {
     fn default() -> Self {
         ModelGate { threshold: 0.5, refute: 0.85, overrule_support: 0.95, min_coverage: 0.3, refute_with_gap: 0.9 }
@@ -90,7 +97,7 @@ impl Default for ModelGate {
 /// for "Spanish-language") only when the model is very sure. Otherwise a
 /// model sure enough decides.
 pub fn combine(rule: &Assessment, model: StanceProbs, gate: ModelGate) -> Assessment {
-    if rule.stance == Stance::Refutes || rule.coverage < gate.min_coverage {
+    if !gate.admits(rule) {
         return rule.clone();
     }
     let refute_at = match rule.stance {
