@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{TestServer, models, seeds_dir, shared_eval};
+use common::{TestServer, models, models_or_skip, seeds_dir, shared_eval};
 use factcheck_server::ServeOptions;
 use factcheck_server::engine::Engine;
 use factcheck_server::engine::stance::RuleScorer;
@@ -64,18 +64,14 @@ async fn shared_seed_dev_claims() {
 
 #[tokio::test]
 async fn held_out_seed_claims_semantic() {
-    if models().is_none() {
-        eprintln!("skipped: models/ not set up (scripts/setup-models.sh)");
-        return;
+    if models_or_skip().is_some() {
+        held_out(true).await;
     }
-    held_out(true).await;
 }
 
 #[tokio::test]
 async fn shared_seed_dev_claims_semantic() {
-    if models().is_none() {
-        eprintln!("skipped: models/ not set up (scripts/setup-models.sh)");
-        return;
+    if models_or_skip().is_some() {
+        seed_dev(true).await;
     }
-    seed_dev(true).await;
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestServer, models, seeds_dir};
+use common::{TestServer, models_or_skip, seeds_dir};
 use factcheck_client::verify;
 use factcheck_proto::v1::Verdict;
 use factcheck_server::engine::models::Models;
@@ -40,10 +40,7 @@ async fn lexical_server_reports_it_in_health() {
 
 #[tokio::test]
 async fn paraphrases_find_their_evidence() {
-    let Some(models) = models() else {
-        eprintln!("skipped: models/ not set up (scripts/setup-models.sh)");
-        return;
-    };
+    let Some(models) = models_or_skip() else { return };
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::new(dir.path(), Box::new(RuleScorer::default()), Some(models)).unwrap();
     let server = TestServer::start_with(engine, Some(&seeds_dir()), ServeOptions::default()).await;

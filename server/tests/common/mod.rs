@@ -36,6 +36,15 @@ pub fn models() -> Option<Arc<Models>> {
         .clone()
 }
 
+/// `models()`, saying that the test is skipped when there are none.
+pub fn models_or_skip() -> Option<Arc<Models>> {
+    let models = models();
+    if models.is_none() {
+        eprintln!("skipped: models/ not set up (scripts/setup-models.sh)");
+    }
+    models
+}
+
 pub struct TestServer {
     pub addr: String,
     pub ingest: IngestReport,
