@@ -188,17 +188,21 @@ impl Engine {
         let mut dense = Dense::default();
         let mut embedded = 0;
         for article in articles {
-            let mut stored = self.store.vectors(&article.id)?;
-            if stored.as_ref().and_then(|v| dense::decode(&models.embedder_id, v, article.units.len())).is_none() {
-                let vectors = embed_units(models, article)?;
-                self.store.put_vectors(&article.id, &vectors)?;
-                stored = Some(vectors.into());
-                embedded += article.units.len();
-            }
-            let vectors = stored.as_ref().and_then(|v| dense::decode(&models.embedder_id, v, article.units.len()));
+            let n = article.units.len();
+            let stored = self.store.vectors(&article.id)?;
+            let fresh;
+            let vectors = match stored.as_ref().and_then(|v| dense::decode(&models.embedder_id, v, n)) {
+                Some(vectors) => Some(vectors),
+                None => {
+                    fresh = embed_units(models, article)?;
+                    self.store.put_vectors(&article.id, &fresh)?;
+                    embedded += n;
+                    dense::decode(&models.embedder_id, &fresh, n)
+                }
+            };
             match vectors {
                 Some(vectors) => vectors.into_iter().for_each(|v| dense.push(Some(v))),
-                None => (0..article.units.len()).for_each(|_| dense.push(None)),
+                None => (0..n).for_each(|_| dense.push(None)),
             }
         }
         if embedded > 0 {
@@ -242,11 +246,9 @@ impl Engine {
         let units = article::segment(&a.text);
         let count = units.len();
         let stored = Article { id: a.id, title, text: a.text, source: a.source, content_hash, units };
-        if self.store.get(&stored.id)?.is_some_and(|p| p.content_hash == stored.content_hash) {
-            return Ok((Change::Unchanged, count));
-        }
-        let vectors = self.models.as_deref().map(|m| embed_units(m, &stored)).transpose()?;
-        Ok((self.store.put(&stored, vectors.as_deref())?, count))
+        // Embedded only when the article is new or changed.
+        let vectors = || self.models.as_deref().map(|m| embed_units(m, &stored)).transpose();
+        Ok((self.store.put(&stored, vectors)?, count))
     }
 
     /// Removes an article and its claims; false if there was none.

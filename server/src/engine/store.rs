@@ -103,9 +103,10 @@ impl Store {
         Ok(self.meta.get(VERSION_KEY)?.map_or(0, |v| decode_u64(&v)))
     }
 
-    /// Stores an article (and its unit vectors, if any) atomically, unless the
-    /// same content is already there.
-    pub fn put(&self, article: &Article, vectors: Option<&[u8]>) -> Result<Change> {
+    /// Stores an article and its unit vectors (`vectors` is called only when
+    /// the article is new or changed) atomically, unless the same content is
+    /// already there.
+    pub fn put(&self, article: &Article, vectors: impl FnOnce() -> Result<Option<Vec<u8>>>) -> Result<Change> {
         let previous = self.articles.get(&article.id)?.map(|v| decode_article(&article.id, &v)).transpose()?;
         let change = match previous {
             Some(p) if p.content_hash == article.content_hash => return Ok(Change::Unchanged),
@@ -113,11 +114,12 @@ impl Store {
             None => Change::Added,
         };
         let bytes = serde_json::to_vec(article).map_err(|e| Error::Internal(e.to_string()))?;
+        let vectors = vectors()?;
         (&self.articles, &self.vectors, &self.meta)
             .transaction(|(articles, stored_vectors, meta)| {
                 articles.insert(article.id.as_bytes(), bytes.as_slice())?;
-                match vectors {
-                    Some(v) => stored_vectors.insert(article.id.as_bytes(), v)?,
+                match &vectors {
+                    Some(v) => stored_vectors.insert(article.id.as_bytes(), v.as_slice())?,
                     None => stored_vectors.remove(article.id.as_bytes())?,
                 };
                 let next = meta.get(VERSION_KEY)?.map_or(0, |v| decode_u64(&v)) + 1;
@@ -214,10 +216,10 @@ mod tests {
     fn put_is_idempotent_and_versions_changes() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.put(&article("a", "one"), None).unwrap(), Change::Added);
-        assert_eq!(store.put(&article("a", "one"), None).unwrap(), Change::Unchanged);
+        assert_eq!(store.put(&article("a", "one"), || Ok(None)).unwrap(), Change::Added);
+        assert_eq!(store.put(&article("a", "one"), || Ok(None)).unwrap(), Change::Unchanged);
         assert_eq!(store.version().unwrap(), 1);
-        assert_eq!(store.put(&article("a", "two"), None).unwrap(), Change::Replaced);
+        assert_eq!(store.put(&article("a", "two"), || Ok(None)).unwrap(), Change::Replaced);
         assert_eq!(store.version().unwrap(), 2);
         assert_eq!(store.len(), 1);
         assert!(store.delete("a").unwrap());
@@ -231,7 +233,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         for id in ["c", "a", "b"] {
-            store.put(&article(id, id), None).unwrap();
+            store.put(&article(id, id), || Ok(None)).unwrap();
         }
         let ids = |after| store.articles_after(after).map(|a| a.unwrap().id).collect::<Vec<_>>();
         assert_eq!(ids(None), ["a", "b", "c"]);
@@ -252,7 +254,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = Store::open(dir.path()).unwrap();
-            store.put(&article("a", "one"), None).unwrap();
+            store.put(&article("a", "one"), || Ok(None)).unwrap();
             store.flush().unwrap();
         }
         {
