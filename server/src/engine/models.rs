@@ -50,7 +50,7 @@ impl Pool {
         let env = environment()?;
         let open = || -> ort::Result<Session> {
             // One thread per session: concurrency comes from the pool.
-            Ok(Session::builder(env)?.with_optimization_level(GraphOptimizationLevel::Level3)?.with_intra_threads(1)?.commit_from_file(path)?)
+            Session::builder(env)?.with_optimization_level(GraphOptimizationLevel::Level3)?.with_intra_threads(1)?.commit_from_file(path)
         };
         let sessions = (0..size.max(1))
             .map(|_| open().map(Mutex::new).map_err(|e| Error::Model(format!("{}: {e}", path.display()))))
