@@ -8,6 +8,8 @@ use std::time::Duration;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
+use crate::engine::stance::ModelGate;
+
 /// A setting that must not reach logs: Debug prints "[redacted]".
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -68,12 +70,12 @@ pub struct Config {
 
     /// How sure the stance model must be (0..1) to call a sentence SUPPORTS or
     /// REFUTES: higher trades recall for precision.
-    #[arg(long, env = "FACTCHECK_MODEL_THRESHOLD", default_value_t = 0.5)]
+    #[arg(long, env = "FACTCHECK_MODEL_THRESHOLD", default_value_t = ModelGate::default().threshold)]
     pub model_threshold: f32,
 
     /// The least weighted share (0..1) of a claim a sentence must contain for
     /// the stance model to judge it.
-    #[arg(long, env = "FACTCHECK_MODEL_MIN_COVERAGE", default_value_t = 0.3)]
+    #[arg(long, env = "FACTCHECK_MODEL_MIN_COVERAGE", default_value_t = ModelGate::default().min_coverage)]
     pub model_min_coverage: f32,
 
     /// Log output format.

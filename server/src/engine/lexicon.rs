@@ -135,6 +135,7 @@ pub const SYNONYMS: &[&[&str]] = &[
     &["kill", "killed", "dead", "death"],
     &["presidency", "chair", "chairmanship"],
     &["fuel", "drive"],
+    &["win", "gain"],
 ];
 
 /// Canonical words whose meanings exclude each other.
@@ -244,3 +245,27 @@ pub const MONTHS: &[&str] = &[
 
 pub const WEEKDAYS: &[&str] =
     &["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+/// Offices a person holds, as written, and the office each names. Longer
+/// forms come first.
+pub const OFFICES: &[(&[&str], &str)] = &[
+    (&["deputy", "secretary", "of", "state"], "Deputy Secretary of State"),
+    (&["secretary", "of", "state"], "Secretary of State"),
+    (&["secretary", "of", "the", "treasury"], "Treasury Secretary"),
+    (&["treasury", "secretary"], "Treasury Secretary"),
+    (&["foreign", "minister"], "Foreign Minister"),
+    (&["foreign", "secretary"], "Foreign Secretary"),
+    (&["defense", "minister"], "Defense Minister"),
+    (&["defence", "minister"], "Defense Minister"),
+    (&["defense", "secretary"], "Defense Secretary"),
+    (&["finance", "minister"], "Finance Minister"),
+    (&["prime", "minister"], "Prime Minister"),
+    (&["vice", "president"], "Vice President"),
+    (&["national", "security", "adviser"], "National Security Adviser"),
+    (&["chancellor"], "Chancellor"),
+    (&["president"], "President"),
+    (&["ambassador"], "Ambassador"),
+    (&["spokesperson"], "spokesperson"),
+    (&["spokesman"], "spokesperson"),
+    (&["spokeswoman"], "spokesperson"),
+];

@@ -325,9 +325,9 @@ impl Engine {
                 .collect()
         });
         if let Some(models) = &self.models {
-            // Candidates come best first: the model reads the top few, except
-            // those whose judgement the gate leaves to the rules anyway.
-            let top: Vec<usize> = (0..candidates.len().min(MODEL_PAIRS)).filter(|&i| self.gate.admits(&assessed[i])).collect();
+            // Candidates come best first: the model reads the first few whose
+            // judgement the gate lets it change.
+            let top: Vec<usize> = (0..candidates.len()).filter(|&i| self.gate.admits(&assessed[i])).take(MODEL_PAIRS).collect();
             let texts: Vec<String> = top.iter().map(|&i| model_evidence(index.unit(candidates[i]))).collect();
             match tracing::info_span!("stance_model", pairs = top.len()).in_scope(|| models.stance(claim, &texts)) {
                 Ok(probs) => top.iter().zip(probs).for_each(|(&i, p)| assessed[i] = combine(&assessed[i], p, self.gate)),

@@ -110,7 +110,37 @@ pub struct Features {
     pub tokens: Vec<Token>,
     pub quantities: Vec<Quantity>,
     pub dates: Vec<DateRef>,
+    /// The text opens with a pronoun ("She was…"): its subject is named in
+    /// an earlier sentence, so one name it lacks may be that subject.
+    pub anaphoric: bool,
+    /// The text refers to a place named before ("the country's").
+    pub place_anaphoric: bool,    /// People and the offices the text gives them.
+    pub roles: Vec<Role>,
 }
+
+/// "Foreign Minister Annalena Baerbock", "Blinken is the Treasury Secretary".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    /// The person's surname, as a term.
+    pub name: String,
+    /// The office, as `lexicon::OFFICES` names it.
+    pub office: &'static str,
+    /// The surname as written.
+    pub text: String,
+}
+
+
+/// The unit of a day's number in a date.
+const DAY_OF_MONTH: &str = "#day";
+
+/// What follows a number written as an ordinal ("20th", "1st").
+const ORDINAL_SUFFIXES: [&str; 4] = ["st", "nd", "rd", "th"];
+
+/// Nouns that, after "the", refer to a place named before.
+const PLACE_ANAPHORS: [&str; 2] = ["country", "nation"];
+
+/// Pronouns that open a sentence whose subject was named before.
+const ANAPHORS: [&str; 8] = ["he", "she", "it", "they", "his", "her", "its", "their"];
 
 impl Features {
     /// The terms to index or query, including negated roots so that
@@ -359,11 +389,47 @@ fn lookup<T: Copy>(table: &[(&str, T)], lower: &str) -> Option<T> {
     table.iter().find(|(w, _)| *w == lower).map(|(_, v)| *v)
 }
 
+/// The offices the text gives people: "Foreign Minister Annalena Baerbock"
+/// (the name follows) or "Baerbock is the German Foreign Minister" (it precedes).
+fn roles(raw: &[Raw]) -> Vec<Role> {
+    let lex = &*LEX;
+    let mut roles = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        let office = lexicon::OFFICES.iter().find(|(words, _)| {
+            words.iter().enumerate().all(|(k, w)| raw.get(i + k).is_some_and(|r| r.lower == *w))
+        });
+        let Some((words, office)) = office else {
+            i += 1;
+            continue;
+        };
+        let end = i + words.len();
+        let run = raw[end..].iter().take_while(|r| capitalised(&r.text) && !r.boundary && !lex.stopwords.contains(r.lower.as_str())).count();
+        let name = if run > 0 {
+            Some(&raw[end + run - 1])
+        } else {
+            // Back over "the", a few qualifiers ("US", "German") and "is"/"was".
+            let before = raw[..i].iter().rev().take(4).position(|r| matches!(r.lower.as_str(), "is" | "was" | "as"));
+            before.and_then(|b| i.checked_sub(b + 2)).map(|k| &raw[k]).filter(|r| capitalised(&r.text))
+        };
+        if let Some(name) = name {
+            roles.push(Role { name: lex.word_term(&name.lower), office, text: name.text.clone() });
+        }
+        i = end;
+    }
+    roles
+}
+
 /// Analyses a text into comparable features. Never panics, on any input.
 pub fn analyze(text: &str) -> Features {
     let lex = &*LEX;
     let raw = raw_words(text);
-    let mut f = Features::default();
+    let mut f = Features {
+        anaphoric: raw.iter().any(|r| ANAPHORS.contains(&r.lower.as_str())),
+        place_anaphoric: raw.windows(2).any(|w| w[0].lower == "the" && PLACE_ANAPHORS.contains(&w[1].lower.as_str())),
+        roles: roles(&raw),
+        ..Features::default()
+    };
     let mut consumed = vec![false; raw.len()];
     let mut negated = vec![false; raw.len()];
 
@@ -420,10 +486,25 @@ pub fn analyze(text: &str) -> Features {
                 break;
             }
         }
-        if let Some(scale) = raw.get(last + 1).and_then(|r| lookup(lexicon::SCALES, &r.lower)) {
+        // "m" after a number is a million only for money ("$900m", not "700 m").
+        let scale = raw.get(last + 1).filter(|r| currency.is_some() || r.lower.len() > 1).and_then(|r| lookup(lexicon::SCALES, &r.lower));
+        if let Some(scale) = scale {
             value *= scale;
             last += 1;
         }
+        // An ordinal ("20th century") ranks, it does not count: it compares
+        // only with the same ordinal noun.
+        let ordinal = raw.get(last + 1).is_some_and(|r| ORDINAL_SUFFIXES.contains(&r.lower.as_str()));
+        if ordinal {
+            last += 1;
+        }
+        // "15 December" and "December 15th" name the same day.
+        let is_month = |r: Option<&Raw>| r.is_some_and(|r| lexicon::MONTHS.contains(&r.lower.as_str()));
+        let day_of_month = cmp == Cmp::Eq
+            && currency.is_none()
+            && value.fract() == 0.0
+            && (1.0..=31.0).contains(&value)
+            && (is_month(i.checked_sub(1).map(|p| &raw[p])) || is_month(raw.get(last + 1)));
         let next = raw.get(last + 1).map(|r| r.lower.as_str());
         let unit = match next {
             Some("%" | "percent") => Some(Unit::Percent),
@@ -442,7 +523,7 @@ pub fn analyze(text: &str) -> Features {
             last += 1;
         }
         let year = raw[i].lower.len() == 4 && (1800.0..=2100.0).contains(&value);
-        if year && currency.is_none() && unit.is_none() && last == i && cmp == Cmp::Eq {
+        if year && currency.is_none() && unit.is_none() && last == i && cmp == Cmp::Eq && !ordinal {
             let month = (i > 0)
                 .then(|| lexicon::MONTHS.iter().position(|m| *m == raw[i - 1].lower))
                 .flatten()
@@ -454,14 +535,16 @@ pub fn analyze(text: &str) -> Features {
         let unit = match (unit, currency) {
             (Some(u), _) => u,
             (None, Some(c)) => Unit::Currency(c),
-            (None, None) => Unit::Count(
-                raw.get(last + 1)
-                    .filter(|r| !lex.stopwords.contains(r.lower.as_str()))
-                    .map(|r| lex.word_term(&r.lower))
-                    .unwrap_or_default(),
-            ),
+            (None, None) if day_of_month => Unit::Count(DAY_OF_MONTH.into()),
+            (None, None) => {
+                let noun = raw.get(last + 1).filter(|r| !lex.stopwords.contains(r.lower.as_str())).map(|r| lex.word_term(&r.lower));
+                Unit::Count(if ordinal { format!("#{}", noun.unwrap_or_default()) } else { noun.unwrap_or_default() })
+            }
         };
-        let surface = raw[first..=last].iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" ");
+        let mut surface = raw[first..=last].iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" ");
+        if ordinal && last == i + 1 {
+            surface.retain(|c| c != ' '); // "20th", as written
+        }
         f.quantities.push(Quantity { value, unit, cmp, surface });
         for c in &mut consumed[first..=last] {
             *c = true;
@@ -603,6 +686,13 @@ mod tests {
         assert_eq!((q[0].value, &q[0].unit), (61e9, &Unit::Currency("usd")));
         let q = analyze("Less than 20 per cent").quantities;
         assert_eq!((q[0].value, &q[0].unit, q[0].cmp), (20.0, &Unit::Percent, Cmp::Lt));
+        // "m" is a million only for money; an ordinal counts its noun apart.
+        let q = analyze("a depth of 700 m in the 20th century").quantities;
+        assert_eq!((q[0].value, &q[0].unit), (700.0, &Unit::Count("m".into())));
+        assert_eq!((q[1].value, &q[1].unit, q[1].surface.as_str()), (20.0, &Unit::Count(format!("#{}", canonical_word("century"))), "20th"));
+        let day = |t: &str| analyze(t).quantities.into_iter().map(|q| (q.value, q.unit)).collect::<Vec<_>>();
+        assert_eq!(day("It first flew on 15 December 2006."), day("It first flew on December 15th, 2006."));
+        assert_eq!(day("on December 15th"), [(15.0, Unit::Count(DAY_OF_MONTH.into()))]);
     }
 
     #[test]
@@ -613,6 +703,15 @@ mod tests {
         assert!(!q("less than 20%").compatible(&q("more than 70%")));
         assert!(!q("$9 billion").compatible(&q("$900m")));
         assert!(!q("16 billion dollars").compatible(&q("61 billion dollars")));
+    }
+
+    #[test]
+    fn finds_offices_before_and_after_names() {
+        let offices = |t: &str| analyze(t).roles.into_iter().map(|r| (r.text, r.office)).collect::<Vec<_>>();
+        assert_eq!(offices("German Foreign Minister Annalena Baerbock echoed his concerns."), [("Baerbock".to_string(), "Foreign Minister")]);
+        assert_eq!(offices("Annalena Baerbock is the German Chancellor."), [("Baerbock".to_string(), "Chancellor")]);
+        assert_eq!(offices("Deputy Secretary of State Kurt Campbell said"), [("Campbell".to_string(), "Deputy Secretary of State")]);
+        assert_eq!(offices("the president said"), []);
     }
 
     #[test]

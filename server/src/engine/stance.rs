@@ -32,13 +32,26 @@ pub struct Assessment {
     pub reason: Option<String>,
     /// Weighted share of the claim's content the sentence contains, 0..=1.
     pub coverage: f32,
-    /// The claim names a person, place, quantity or date that the sentence
-    /// lacks: it cannot support the claim, whatever a model reads.
-    pub gap: bool,
+    /// What the claim states that the sentence lacks.
+    pub gap: Gap,
+}
+
+/// Something the claim states that a sentence lacks: the model's reading of
+/// such a pair needs more certainty, or cannot support at all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Gap {
+    #[default]
+    None,
+    /// Only the claim's subject (its first name), and the sentence names no
+    /// other: it may be named in an earlier sentence ("The film was directed by…").
+    Subject,
+    /// Another name, a place, a quantity or a date: the sentence may be about
+    /// another fact.
+    Fact,
 }
 
 impl Assessment {
-    fn neutral(coverage: f32, gap: bool) -> Assessment {
+    fn neutral(coverage: f32, gap: Gap) -> Assessment {
         Assessment { stance: Stance::Neutral, score: coverage * 0.5, reason: None, coverage, gap }
     }
 }
@@ -74,6 +87,9 @@ pub struct ModelGate {
     /// How sure it must be to refute with a sentence that lacks a name,
     /// number or date of the claim.
     pub refute_with_gap: f32,
+    /// How sure it must be to support with a sentence that lacks only the
+    /// claim's subject (one that lacks anything else never supports).
+    pub support_with_gap: f32,
 }
 
 impl ModelGate {
@@ -85,7 +101,7 @@ impl ModelGate {
 
 impl Default for ModelGate {
     fn default() -> Self {
-        ModelGate { threshold: 0.5, refute: 0.85, overrule_support: 0.95, min_coverage: 0.3, refute_with_gap: 0.9 }
+        ModelGate { threshold: 0.4, refute: 0.85, overrule_support: 0.95, min_coverage: 0.3, refute_with_gap: 0.9, support_with_gap: 0.8 }
     }
 }
 
@@ -102,14 +118,19 @@ pub fn combine(rule: &Assessment, model: StanceProbs, gate: ModelGate) -> Assess
     }
     let refute_at = match rule.stance {
         Stance::Supports => gate.overrule_support,
-        _ if rule.gap => gate.refute_with_gap,
+        _ if rule.gap != Gap::None => gate.refute_with_gap,
         _ => gate.threshold.max(gate.refute),
     };
     if model.refutes >= refute_at {
         let reason = format!("the evidence contradicts the claim (stance model, p={:.2})", model.refutes);
         return Assessment { stance: Stance::Refutes, score: model.refutes, reason: Some(reason), ..rule.clone() };
     }
-    if model.supports >= gate.threshold && !rule.gap {
+    let support_at = match rule.gap {
+        Gap::None => gate.threshold,
+        Gap::Subject => gate.support_with_gap,
+        Gap::Fact => f32::INFINITY,
+    };
+    if model.supports >= support_at {
         return Assessment { stance: Stance::Supports, score: rule.score.max(model.supports), reason: None, ..rule.clone() };
     }
     rule.clone()
@@ -269,11 +290,23 @@ fn check_numbers(claim: &Features, evidence: &Features) -> NumberCheck {
         let counted = |e: &Quantity| matches!(e.unit, Unit::Count(_)) && q.compatible(e);
         let found = same.iter().any(|e| q.compatible(e))
             || same.is_empty() && matches!(q.unit, Unit::Count(_)) && evidence.quantities.iter().any(counted);
-        check.record(found, same.first().map(|e| format!("the evidence says {}, not {}", e.surface, q.surface)));
+        // A bare number ("between 30 and 130 cm") may count anything: it is
+        // found or not, but never conflicts.
+        let bare = matches!(&q.unit, Unit::Count(noun) if noun.is_empty());
+        let conflict = same.first().filter(|_| !bare).map(|e| format!("the evidence says {}, not {}", e.surface, q.surface));
+        check.record(found, conflict);
     }
     for d in &claim.dates {
         let found = evidence.dates.iter().any(|e| e.year == d.year && (d.month.is_none() || e.month.is_none() || e.month == d.month));
         check.record(found, evidence.dates.first().map(|e| format!("the evidence dates it {}, not {}", e.year, d.year)));
+    }
+    // An office the evidence gives the same person differently.
+    for role in &claim.roles {
+        let theirs: Vec<_> = evidence.roles.iter().filter(|r| r.name == role.name).collect();
+        if let Some(other) = theirs.first() {
+            let found = theirs.iter().any(|r| r.office == role.office);
+            check.record(found, Some(format!("the evidence calls {} {}, not {}", role.text, other.office, role.office)));
+        }
     }
     // A weekday or month the evidence gives differently ("on Monday" / "on Friday").
     for c in claim.tokens.iter().filter(|t| t.kind == Kind::Calendar) {
@@ -308,9 +341,11 @@ impl StanceScorer for RuleScorer {
         let mut flipped = 0.0f32;
         // The claim's plain words (its predicate), apart from the names.
         let (mut words, mut words_matched) = (0.0f32, 0.0f32);
-        let mut missing_name = false;
+        // The claim's subject: its first name.
+        let subject = claim.tokens.iter().position(|t| t.required && t.kind == Kind::Proper);
+        let (mut subject_missing, mut other_name_missing, mut missing_date) = (false, false, false);
         let mut heaviest_missing = 0.0f32;
-        for (c, a) in claim.tokens.iter().zip(&aligned) {
+        for (k, (c, a)) in claim.tokens.iter().zip(&aligned).enumerate() {
             let w = weight(c);
             let quality = a.as_ref().map_or(0.0, |a| a.quality);
             total += w;
@@ -324,22 +359,41 @@ impl StanceScorer for RuleScorer {
                 Some(_) => {}
                 None if exclusive_swap.is_some_and(|s| std::ptr::eq(s.claimed, c)) => {}
                 None => {
-                    missing_name |= c.required;
+                    if c.required {
+                        match c.kind {
+                            Kind::Calendar => missing_date = true,
+                            Kind::Geo => {} // places: below
+                            _ if Some(k) == subject => subject_missing = true,
+                            _ => other_name_missing = true,
+                        }
+                    }
                     heaviest_missing = heaviest_missing.max(w);
                 }
             }
         }
         if total <= 0.0 {
-            return Assessment::neutral(0.0, true);
+            return Assessment::neutral(0.0, Gap::Fact);
         }
+        // "She was…": the sentence names its subject in an earlier one.
+        let subject_missing = subject_missing && !evidence.anaphoric;
         let coverage = matched / total;
-        // Places count here too (not for the rules' SUPPORTS, where a region may
-        // stand for its country): a model reads "imports from Turkey" into a
-        // sentence about China.
-        let place_missing = claim.tokens.iter().zip(&aligned).any(|(t, a)| {
-            t.kind == Kind::Geo && a.is_none() && !exclusive_swap.is_some_and(|s| std::ptr::eq(s.claimed, t))
+        // A missing place is a gap (a model reads "imports from Turkey" into a
+        // sentence about China), but "the country's…" may stand for one.
+        let places_missing = claim.tokens.iter().zip(&aligned).filter(|(t, a)| {
+            t.kind == Kind::Geo && a.is_none() && !exclusive_swap.is_some_and(|s| std::ptr::eq(s.claimed, *t))
         });
-        let gap = missing_name || place_missing || numbers.found + numbers.conflicting < numbers.stated;
+        let place_missing = places_missing.count() > usize::from(evidence.place_anaphoric);
+        let missing_name = missing_date || subject_missing || other_name_missing || place_missing;
+        // A sentence whose first name is one the claim lacks is about someone else.
+        let own_subject = evidence.tokens.iter().find(|t| t.required && t.kind == Kind::Proper).is_some_and(|t| !claim.tokens.iter().any(|c| c.term == t.term));
+        let figures_complete = numbers.found + numbers.conflicting == numbers.stated;
+        let gap = if missing_date || other_name_missing || place_missing || !figures_complete || subject_missing && own_subject {
+            Gap::Fact
+        } else if subject_missing {
+            Gap::Subject
+        } else {
+            Gap::None
+        };
 
         // Refutation: the rest of the claim is found, one part conflicts. The
         // conflicting part counts as found: it is what the two sentences share
@@ -348,17 +402,27 @@ impl StanceScorer for RuleScorer {
             .filter(|s| !evidence.tokens.iter().any(|e| e.term == s.claimed.term))
             .map_or(0.0, |s| weight(s.claimed));
         let rest = (matched + swapped_weight + number_weight * numbers.conflicting as f32) / total;
+        // What the two sentences share besides the numbers: two figures about
+        // different things ("30 years" / "130,000 years ago") do not conflict.
+        let numbers_weight = number_weight * numbers.stated as f32;
+        let context = if total > numbers_weight { (matched + swapped_weight - number_weight * numbers.found as f32) / (total - numbers_weight) } else { 1.0 };
         let negated = matched > 0.0 && flipped / matched >= self.flip_share;
+        // Another name refutes only in a sentence with all the claim's figures:
+        // "Japan pledged 5 billion dollars" is not about a sentence without it.
         let reason = numbers
             .conflict
-            .or_else(|| exclusive_swap.map(|s| format!("the evidence names {}, not {}", s.found.text, s.claimed.text)))
+            .or_else(|| exclusive_swap.filter(|_| figures_complete).map(|s| format!("the evidence names {}, not {}", s.found.text, s.claimed.text)))
             .or_else(|| negated.then(|| "the evidence states the opposite".to_string()));
         let key_term_missing = |share: f32, of: f32| heaviest_missing >= share * of;
         if let Some(reason) = reason {
-            if rest >= self.refute_coverage && !key_term_missing(self.max_missing_share_refute, total - swapped_weight) {
-                return Assessment { stance: Stance::Refutes, score: rest.min(1.0), reason: Some(reason), coverage, gap: false };
+            // Nor does a sentence about another subject ("Lost … aired in 2004"
+            // against "Death Note … first aired in 2015").
+            if rest >= self.refute_coverage && context >= self.refute_coverage && !subject_missing && !key_term_missing(self.max_missing_share_refute, total - swapped_weight) {
+                return Assessment { stance: Stance::Refutes, score: rest.min(1.0), reason: Some(reason), coverage, gap: Gap::None };
             }
-            return Assessment::neutral(coverage, gap);
+            // Too little shared to refute, but a sentence that states another
+            // figure, name or the opposite never supports the claim.
+            return Assessment::neutral(coverage, Gap::Fact);
         }
         let predicate_found = words == 0.0 || words_matched / words >= self.predicate_coverage;
         let supports = coverage >= self.support_coverage
@@ -389,24 +453,41 @@ mod tests {
     #[test]
     fn a_name_place_or_date_the_sentence_lacks_is_a_gap() {
         let evidence = "Blinken also plans to visit China in the coming weeks, following a visit by Treasury Secretary Janet Yellen.";
-        assert!(assess("Janet Yellen visited Moscow.", evidence).gap);
-        assert!(assess("Blinken plans to visit China in 2025.", evidence).gap);
-        assert!(!assess("Blinken plans to visit China.", evidence).gap);
+        assert_eq!(assess("Janet Yellen visited Moscow.", evidence).gap, Gap::Fact);
+        assert_eq!(assess("Blinken plans to visit China in 2025.", evidence).gap, Gap::Fact);
+        assert_eq!(assess("Blinken plans to visit China.", evidence).gap, Gap::None);
+        // The subject may be named before; not when the sentence names another.
+        assert_eq!(assess("Sullivan plans to visit China.", "The adviser plans to visit China in the coming weeks.").gap, Gap::Subject);
+        assert_eq!(assess("Sullivan plans to visit China.", evidence).gap, Gap::Fact);
+        assert_eq!(assess("Blinken met Putin.", "Blinken met officials.").gap, Gap::Fact);
+        // "He" may be Blinken; it cannot also be Sullivan.
+        let anaphoric = "He also plans to visit China in the coming weeks.";
+        assert_eq!(assess("Blinken plans to visit China.", anaphoric).gap, Gap::None);
+        assert_eq!(assess("Blinken and Sullivan plan to visit China.", anaphoric).gap, Gap::Fact);
+        let country = "Russian forces are launching missile attacks on the country's power plants.";
+        assert_eq!(assess("Russian forces launch missile attacks on power plants in Ukraine.", country).gap, Gap::None);
+        assert_eq!(assess("Russian forces launch missile attacks on power plants in Ukraine and Poland.", country).gap, Gap::Fact);
     }
 
     #[test]
     fn the_model_decides_only_where_the_rules_let_it() {
         let gate = ModelGate::default();
         let sure = |s, r| StanceProbs { supports: s, refutes: r, nei: 1.0 - s - r };
-        let neutral = Assessment::neutral(0.8, false);
+        let neutral = Assessment::neutral(0.8, Gap::None);
         assert_eq!(combine(&neutral, sure(0.9, 0.05), gate).stance, Stance::Supports);
         assert_eq!(combine(&neutral, sure(0.05, 0.9), gate).stance, Stance::Refutes);
         assert_eq!(combine(&neutral, sure(0.3, 0.3), gate).stance, Stance::Neutral, "an unsure model leaves it");
-        assert_eq!(combine(&Assessment::neutral(0.1, false), sure(0.9, 0.0), gate).stance, Stance::Neutral, "too little shared");
-        let gap = Assessment::neutral(0.8, true);
-        assert_eq!(combine(&gap, sure(0.9, 0.05), gate).stance, Stance::Neutral, "a gap never supports");
-        assert_eq!(combine(&gap, sure(0.05, 0.7), gate).stance, Stance::Neutral);
-        assert_eq!(combine(&gap, sure(0.0, 0.9), gate).stance, Stance::Refutes, "a very sure model refutes across a gap");
+        assert_eq!(combine(&Assessment::neutral(0.1, Gap::None), sure(0.9, 0.0), gate).stance, Stance::Neutral, "too little shared");
+        let name = Assessment::neutral(0.8, Gap::Subject);
+        assert_eq!(combine(&name, sure(gate.support_with_gap - 0.1, 0.05), gate).stance, Stance::Neutral, "a missing name needs a surer model");
+        assert_eq!(combine(&name, sure(gate.support_with_gap, 0.0), gate).stance, Stance::Supports);
+        let fact = Assessment::neutral(0.8, Gap::Fact);
+        assert_eq!(combine(&fact, sure(1.0, 0.0), gate).stance, Stance::Neutral, "a missing place, number or date never supports");
+        assert_eq!(combine(&fact, sure(0.05, 0.7), gate).stance, Stance::Neutral);
+        assert_eq!(combine(&fact, sure(0.0, 0.9), gate).stance, Stance::Refutes, "a very sure model refutes across a gap");
+        let other_figure = assess("Less than 20% of the drones used at the front came from China.", "More than 70% of machine tool imports came from China.");
+        assert_eq!((other_figure.stance, other_figure.gap), (Stance::Neutral, Gap::Fact), "another figure, too little shared to refute");
+        assert_ne!(combine(&other_figure, sure(0.99, 0.0), gate).stance, Stance::Supports, "a conflicting figure never supports");
         let number = assess("Russia bought 16 billion dollars of chips.", "Russia bought 61 billion dollars of chips.");
         assert_eq!(combine(&number, sure(0.99, 0.0), gate).stance, Stance::Refutes, "the rules' conflicts stand");
     }
@@ -422,8 +503,16 @@ mod tests {
         let a = assess("The envelope was 16 billion dollars.", "a budgetary envelope of 61 billion dollars was blocked");
         assert_eq!(a.stance, Stance::Refutes);
         assert_eq!(a.reason.as_deref(), Some("the evidence says 61 billion dollars, not 16 billion dollars"));
+        let a = assess("Annalena Baerbock is the German Chancellor.", "German Foreign Minister Annalena Baerbock, who attended the meeting, echoed Blinken's concerns.");
+        assert_eq!(a.reason.as_deref(), Some("the evidence calls Baerbock Foreign Minister, not Chancellor"));
+        assert_eq!(a.stance, Stance::Refutes);
         let a = assess("Less than 20% of machine tool imports came from China.", "more than 70% of machine tool imports came from China");
         assert_eq!(a.stance, Stance::Refutes);
+        // Bare numbers may count different things; ordinals rank different nouns.
+        let a = assess("Sea levels could rise 30 by 2100.", "Sea levels could rise between 50 and 130 cm by 2100.");
+        assert_ne!(a.stance, Stance::Refutes);
+        let a = assess("This is the 5th-warmest start of a year.", "It was the warmest start of a year in the 20th century.");
+        assert_ne!(a.stance, Stance::Refutes);
     }
 
     #[test]
@@ -442,6 +531,10 @@ mod tests {
         assert_eq!(a.stance, Stance::Refutes);
         let a = assess("Germany holds the G7 presidency this year.", "the G7 includes France, Germany, Japan and Italy, which holds the presidency this year.");
         assert_eq!(a.stance, Stance::Refutes);
+        let a = assess("Japan pledged 5 billion dollars to the G7 this year.", "Italy pledged to the G7 this year.");
+        assert_ne!(a.stance, Stance::Refutes, "not about the sum the claim states");
+        let a = assess("Death Note is a Japanese drama series that first aired in 2015.", "Lost is an American drama series that first aired in 2004.");
+        assert_ne!(a.stance, Stance::Refutes, "about another subject");
     }
 
     #[test]
