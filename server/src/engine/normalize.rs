@@ -110,11 +110,12 @@ pub struct Features {
     pub tokens: Vec<Token>,
     pub quantities: Vec<Quantity>,
     pub dates: Vec<DateRef>,
-    /// The text opens with a pronoun ("She was…"): its subject is named in
-    /// an earlier sentence, so one name it lacks may be that subject.
+    /// The text has a third-person pronoun ("She was…", "…, it signifies"):
+    /// its subject may be named in an earlier sentence.
     pub anaphoric: bool,
     /// The text refers to a place named before ("the country's").
-    pub place_anaphoric: bool,    /// People and the offices the text gives them.
+    pub place_anaphoric: bool,
+    /// People and the offices the text gives them.
     pub roles: Vec<Role>,
 }
 
@@ -129,7 +130,6 @@ pub struct Role {
     pub text: String,
 }
 
-
 /// The unit of a day's number in a date.
 const DAY_OF_MONTH: &str = "#day";
 
@@ -139,7 +139,7 @@ const ORDINAL_SUFFIXES: [&str; 4] = ["st", "nd", "rd", "th"];
 /// Nouns that, after "the", refer to a place named before.
 const PLACE_ANAPHORS: [&str; 2] = ["country", "nation"];
 
-/// Pronouns that open a sentence whose subject was named before.
+/// Pronouns that stand for a subject named before.
 const ANAPHORS: [&str; 8] = ["he", "she", "it", "they", "his", "her", "its", "their"];
 
 impl Features {

@@ -45,8 +45,8 @@ pub enum Gap {
     /// Only the claim's subject (its first name), and the sentence names no
     /// other: it may be named in an earlier sentence ("The film was directed by…").
     Subject,
-    /// Another name, a place, a quantity or a date: the sentence may be about
-    /// another fact.
+    /// Another name, a place, a quantity or a date, or the sentence states a
+    /// conflicting one: it may be about another fact.
     Fact,
 }
 
@@ -415,8 +415,8 @@ impl StanceScorer for RuleScorer {
             .or_else(|| negated.then(|| "the evidence states the opposite".to_string()));
         let key_term_missing = |share: f32, of: f32| heaviest_missing >= share * of;
         if let Some(reason) = reason {
-            // Nor does a sentence about another subject ("Lost … aired in 2004"
-            // against "Death Note … first aired in 2015").
+            // No conflict refutes in a sentence about another subject ("Lost …
+            // aired in 2004" against "Death Note … first aired in 2015").
             if rest >= self.refute_coverage && context >= self.refute_coverage && !subject_missing && !key_term_missing(self.max_missing_share_refute, total - swapped_weight) {
                 return Assessment { stance: Stance::Refutes, score: rest.min(1.0), reason: Some(reason), coverage, gap: Gap::None };
             }
@@ -478,9 +478,9 @@ mod tests {
         assert_eq!(combine(&neutral, sure(0.05, 0.9), gate).stance, Stance::Refutes);
         assert_eq!(combine(&neutral, sure(0.3, 0.3), gate).stance, Stance::Neutral, "an unsure model leaves it");
         assert_eq!(combine(&Assessment::neutral(0.1, Gap::None), sure(0.9, 0.0), gate).stance, Stance::Neutral, "too little shared");
-        let name = Assessment::neutral(0.8, Gap::Subject);
-        assert_eq!(combine(&name, sure(gate.support_with_gap - 0.1, 0.05), gate).stance, Stance::Neutral, "a missing name needs a surer model");
-        assert_eq!(combine(&name, sure(gate.support_with_gap, 0.0), gate).stance, Stance::Supports);
+        let subject = Assessment::neutral(0.8, Gap::Subject);
+        assert_eq!(combine(&subject, sure(gate.support_with_gap - 0.1, 0.05), gate).stance, Stance::Neutral, "a missing subject needs a surer model");
+        assert_eq!(combine(&subject, sure(gate.support_with_gap, 0.0), gate).stance, Stance::Supports);
         let fact = Assessment::neutral(0.8, Gap::Fact);
         assert_eq!(combine(&fact, sure(1.0, 0.0), gate).stance, Stance::Neutral, "a missing place, number or date never supports");
         assert_eq!(combine(&fact, sure(0.05, 0.7), gate).stance, Stance::Neutral);
