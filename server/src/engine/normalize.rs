@@ -389,6 +389,11 @@ fn lookup<T: Copy>(table: &[(&str, T)], lower: &str) -> Option<T> {
     table.iter().find(|(w, _)| *w == lower).map(|(_, v)| *v)
 }
 
+/// Whether `words` (lowercase) stand in `raw` from position `i`.
+fn phrase_at(raw: &[Raw], i: usize, words: &[&str]) -> bool {
+    words.iter().enumerate().all(|(k, w)| raw.get(i + k).is_some_and(|r| r.lower == *w))
+}
+
 /// The offices the text gives people: "Foreign Minister Annalena Baerbock"
 /// (the name follows) or "Baerbock is the German Foreign Minister" (it precedes).
 fn roles(raw: &[Raw]) -> Vec<Role> {
@@ -396,9 +401,7 @@ fn roles(raw: &[Raw]) -> Vec<Role> {
     let mut roles = Vec::new();
     let mut i = 0;
     while i < raw.len() {
-        let office = lexicon::OFFICES.iter().find(|(words, _)| {
-            words.iter().enumerate().all(|(k, w)| raw.get(i + k).is_some_and(|r| r.lower == *w))
-        });
+        let office = lexicon::OFFICES.iter().find(|(words, _)| phrase_at(raw, i, words));
         let Some((words, office)) = office else {
             i += 1;
             continue;
@@ -436,9 +439,7 @@ pub fn analyze(text: &str) -> Features {
     // Negation scopes: from a cue to the end of its clause, at most 10 words.
     let mut i = 0;
     while i < raw.len() {
-        let phrase = lexicon::NEGATION_PHRASES.iter().find(|p| {
-            p.iter().enumerate().all(|(k, w)| raw.get(i + k).is_some_and(|r| r.lower == *w))
-        });
+        let phrase = lexicon::NEGATION_PHRASES.iter().find(|p| phrase_at(&raw, i, p));
         let cue_len = match phrase {
             Some(p) => p.len(),
             None if lex.cues.contains(raw[i].lower.as_str()) => 1,
