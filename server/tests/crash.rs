@@ -37,18 +37,20 @@ fn write_corpus(dir: &Path, version: usize) -> PathBuf {
     path
 }
 
-fn start(data: &Path, corpus: &Path, port: u16) -> Child {
+/// Starts the server on a port of its choosing; its log goes to `log`.
+fn start(data: &Path, corpus: &Path, log: Stdio) -> Child {
     Command::new(env!("CARGO_BIN_EXE_factcheck-server"))
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--metrics-listen", ""])
+        .args(["--listen", "127.0.0.1:0", "--metrics-listen", ""])
         .arg("--data-dir")
         .arg(data)
         .arg("--corpus")
         .arg(corpus)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap()
 }
+
 
 /// Every stored record is a whole article; returns how many there are and
 /// the store version.
@@ -66,10 +68,6 @@ fn check_store(data: &Path) -> (usize, u64) {
     (n, store.version().unwrap())
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn survives_repeated_kill_9_during_ingest() {
     let dir = tempfile::tempdir().unwrap();
@@ -83,7 +81,7 @@ async fn survives_repeated_kill_9_during_ingest() {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         // Past most of the start-up (reopen and reindex), into the rewrite.
         let delay = Duration::from_millis(200 + (seed >> 33) % 2500);
-        let mut child = start(&data, &corpora[k % 2], free_port());
+        let mut child = start(&data, &corpora[k % 2], Stdio::null());
         tokio::time::sleep(delay).await;
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
@@ -99,9 +97,8 @@ async fn survives_repeated_kill_9_during_ingest() {
     assert!(during_writes >= KILLS_DURING_WRITES, "only {during_writes} runs wrote before the kill");
 
     // A last run completes the corpus and serves it correctly.
-    let port = free_port();
-    let mut child = start(&data, corpus, port);
-    let addr = format!("127.0.0.1:{port}");
+    let mut child = start(&data, corpus, Stdio::piped());
+    let (addr, _log) = common::serving_addr(&mut child);
     let started = Instant::now();
     let mut client = loop {
         if let Ok(ch) = factcheck_client::channel(&addr).await {

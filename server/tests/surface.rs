@@ -296,16 +296,15 @@ async fn serves_tls_and_mtls_with_plaintext_health_beside() {
 #[tokio::test]
 async fn the_binary_stops_cleanly_on_sigterm() {
     let data = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_factcheck-server"))
-        .args(["--listen", &addr, "--metrics-listen", "", "--data-dir"])
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_factcheck-server"))
+        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "", "--data-dir"])
         .arg(data.path())
         .arg("--corpus")
         .arg(seeds_dir())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let (addr, log) = common::serving_addr(&mut child);
     let mut serving = false;
     for _ in 0..100 {
         if let Ok(ch) = factcheck_client::channel(&addr).await {
@@ -318,9 +317,8 @@ async fn the_binary_stops_cleanly_on_sigterm() {
     }
     assert!(serving, "server did not come up");
     std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    let status = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
-    let log = String::from_utf8_lossy(&status.stderr);
-    assert!(status.status.success(), "{:?}\n{log}", status.status);
+    let (status, log) = tokio::task::spawn_blocking(move || (child.wait().unwrap(), log.join().unwrap())).await.unwrap();
+    assert!(status.success(), "{status:?}\n{log}");
     assert!(log.contains("draining") && log.contains("stopped"), "{log}");
     // The store was flushed and closed: it reopens with every article.
     let engine = Engine::open(data.path()).unwrap();

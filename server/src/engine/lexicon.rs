@@ -51,6 +51,7 @@ pub const NEGATION_PHRASES: &[&[&str]] = &[
     &["denied", "that"],
     &["denies", "that"],
     &["no", "longer"],
+    &["yet", "to"],
 ];
 
 /// Words that end a negation's scope (clause changes).
@@ -237,6 +238,41 @@ pub const COMPARATORS: &[(&[&str], super::normalize::Cmp)] = {
         (&["estimated"], Approx),
     ]
 };
+
+/// Words that state a share, as a percentage: "most of" is more than half.
+pub const PROPORTIONS: &[(&[&str], f64, super::normalize::Cmp)] = {
+    use super::normalize::Cmp::*;
+    &[
+        (&["most", "of"], 50.0, Gt), (&["majority", "of"], 50.0, Gt), (&["minority", "of"], 50.0, Lt),
+        (&["half", "of"], 50.0, Eq), (&["half", "the"], 50.0, Eq), (&["a", "third", "of"], 33.3, Approx),
+        (&["one", "third", "of"], 33.3, Approx), (&["two", "thirds", "of"], 66.7, Approx),
+        (&["a", "quarter", "of"], 25.0, Approx), (&["one", "quarter", "of"], 25.0, Approx),
+        (&["three", "quarters", "of"], 75.0, Approx),
+    ]
+};
+
+/// Words before "half" that make it a part of a period, not a share ("the second half of 2023").
+pub const NOT_A_SHARE: &[&str] = &["the", "first", "second", "latter", "former"];
+
+/// Ordinal words, which rank the noun that follows ("his second visit").
+/// "Last" is any rank but the first: "the last quarter" may be the fourth.
+pub const ORDINAL_WORDS: &[(&str, f64, super::normalize::Cmp)] = {
+    use super::normalize::Cmp::*;
+    &[
+        ("first", 1.0, Eq), ("second", 2.0, Eq), ("third", 3.0, Eq), ("fourth", 4.0, Eq), ("fifth", 5.0, Eq),
+        ("sixth", 6.0, Eq), ("seventh", 7.0, Eq), ("eighth", 8.0, Eq), ("ninth", 9.0, Eq), ("tenth", 10.0, Eq),
+        ("last", 2.0, Gt),
+    ]
+};
+
+/// Words just before a capital that make it the city, not its government:
+/// "visited Moscow", "talks in Beijing", but "arms to Moscow", "Beijing says".
+pub const LOCATIVES: &[&str] = &[
+    "in", "at", "visit", "visits", "visited", "visiting", "trip", "travel", "travels", "traveled",
+    "travelled", "traveling", "travelling", "arrive", "arrives", "arrived", "arriving", "went", "go",
+    "goes", "going", "flew", "fly", "flies", "head", "heads", "headed", "heading", "return",
+    "returns", "returned", "returning", "near", "outside",
+];
 
 pub const MONTHS: &[&str] = &[
     "january", "february", "march", "april", "may", "june", "july", "august", "september",

@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
 
 use super::lexicon;
 
@@ -29,6 +30,9 @@ pub enum Unit {
     Currency(&'static str),
     /// A count of the (stemmed) noun that follows the number, "" if none.
     Count(String),
+    /// A rank of the noun that follows ("20th century", "second visit"): it
+    /// compares only with the same noun's rank.
+    Rank(String),
 }
 
 /// A number as the text states it, scaled ("$900m" is 9e8 usd).
@@ -110,13 +114,16 @@ pub struct Features {
     pub tokens: Vec<Token>,
     pub quantities: Vec<Quantity>,
     pub dates: Vec<DateRef>,
-    /// The text has a third-person pronoun ("She was…", "…, it signifies"):
-    /// its subject may be named in an earlier sentence.
-    pub anaphoric: bool,
+    /// Where the text's first third-person pronoun stands ("She was…", "…,
+    /// it signifies"): its subject may be named in an earlier sentence.
+    pub anaphor: Option<usize>,
     /// The text refers to a place named before ("the country's").
     pub place_anaphoric: bool,
     /// People and the offices the text gives them.
     pub roles: Vec<Role>,
+    /// The text excludes alternatives ("is only known as", "solely"): a
+    /// sentence supports it only if it excludes them too.
+    pub restrictive: bool,
 }
 
 /// "Foreign Minister Annalena Baerbock", "Blinken is the Treasury Secretary".
@@ -130,6 +137,10 @@ pub struct Role {
     pub text: String,
 }
 
+/// How many content words a negation cue reaches at most: "without any
+/// notion of Russia withdrawing its troops from occupied Ukrainian territory".
+const NEGATION_REACH: usize = 8;
+
 /// The unit of a day's number in a date.
 const DAY_OF_MONTH: &str = "#day";
 
@@ -138,6 +149,9 @@ const ORDINAL_SUFFIXES: [&str; 4] = ["st", "nd", "rd", "th"];
 
 /// Nouns that, after "the", refer to a place named before.
 const PLACE_ANAPHORS: [&str; 2] = ["country", "nation"];
+
+/// Words that exclude alternatives, unless after "not" ("not only").
+const RESTRICTIVES: [&str; 4] = ["only", "solely", "exclusively", "sole"];
 
 /// Pronouns that stand for a subject named before.
 const ANAPHORS: [&str; 8] = ["he", "she", "it", "they", "his", "her", "its", "their"];
@@ -291,7 +305,7 @@ fn raw_words(text: &str) -> Vec<Raw> {
         if w.is_empty() {
             return;
         }
-        out.push(Raw { text: w.to_string(), lower: w.to_lowercase(), boundary: *boundary });
+        out.push(Raw { text: w.to_string(), lower: fold(w), boundary: *boundary });
         *boundary = false;
     };
     while i < chars.len() {
@@ -378,6 +392,14 @@ fn split_word(
     }
 }
 
+/// Lowercase without accents: "communiqué" and "communique" are one word.
+fn fold(word: &str) -> String {
+    if word.is_ascii() {
+        return word.to_ascii_lowercase();
+    }
+    word.nfd().filter(|c| !is_combining_mark(*c)).collect::<String>().to_lowercase()
+}
+
 fn parse_number(lower: &str) -> Option<f64> {
     if lower.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         return lower.replace(',', "").parse().ok();
@@ -392,6 +414,34 @@ fn lookup<T: Copy>(table: &[(&str, T)], lower: &str) -> Option<T> {
 /// Whether `words` (lowercase) stand in `raw` from position `i`.
 fn phrase_at(raw: &[Raw], i: usize, words: &[&str]) -> bool {
     words.iter().enumerate().all(|(k, w)| raw.get(i + k).is_some_and(|r| r.lower == *w))
+}
+
+/// A comparator ending just before position `at` ("more than" 70%): where it
+/// starts, and what it means.
+fn comparator_before(raw: &[Raw], at: usize) -> Option<(usize, Cmp)> {
+    lexicon::COMPARATORS.iter().find_map(|(words, c)| {
+        let start = at.checked_sub(words.len())?;
+        phrase_at(raw, start, words).then_some((start, *c))
+    })
+}
+
+/// A share stated in words from position `i` ("most of", "half of", "nine
+/// out of ten"): its length in words, and its value as a percentage.
+fn proportion_at(raw: &[Raw], i: usize) -> Option<(usize, f64, Cmp)> {
+    if phrase_at(raw, i + 1, &["out", "of"]) {
+        let part = if raw[i].lower == "one" { Some(1.0) } else { parse_number(&raw[i].lower) }?;
+        let whole = raw.get(i + 3).and_then(|r| parse_number(&r.lower)).filter(|w| *w > 0.0 && *w >= part)?;
+        return Some((4, 100.0 * part / whole, Cmp::Eq));
+    }
+    let (words, value, cmp) = lexicon::PROPORTIONS.iter().find(|(words, ..)| phrase_at(raw, i, words))?;
+    let period = words[0] == "half" && i.checked_sub(1).is_some_and(|p| lexicon::NOT_A_SHARE.contains(&raw[p].lower.as_str()));
+    (!period).then_some((words.len(), *value, *cmp))
+}
+
+/// The noun a number or rank applies to: the word after it, if a content word.
+fn noun_after(raw: &[Raw], at: usize) -> Option<String> {
+    let lex = &*LEX;
+    raw.get(at + 1).filter(|r| !r.boundary && !lex.stopwords.contains(r.lower.as_str()) && r.lower.chars().all(char::is_alphabetic)).map(|r| lex.word_term(&r.lower))
 }
 
 /// The offices the text gives people: "Foreign Minister Annalena Baerbock"
@@ -428,15 +478,17 @@ pub fn analyze(text: &str) -> Features {
     let lex = &*LEX;
     let raw = raw_words(text);
     let mut f = Features {
-        anaphoric: raw.iter().any(|r| ANAPHORS.contains(&r.lower.as_str())),
+        anaphor: raw.iter().position(|r| ANAPHORS.contains(&r.lower.as_str())),
         place_anaphoric: raw.windows(2).any(|w| w[0].lower == "the" && PLACE_ANAPHORS.contains(&w[1].lower.as_str())),
         roles: roles(&raw),
+        restrictive: raw.iter().enumerate().any(|(i, r)| RESTRICTIVES.contains(&r.lower.as_str()) && (i == 0 || raw[i - 1].lower != "not")),
         ..Features::default()
     };
     let mut consumed = vec![false; raw.len()];
     let mut negated = vec![false; raw.len()];
 
-    // Negation scopes: from a cue to the end of its clause, at most 10 words.
+    // Negation scopes: from a cue to the end of its clause, at most
+    // NEGATION_REACH content words.
     let mut i = 0;
     while i < raw.len() {
         let phrase = lexicon::NEGATION_PHRASES.iter().find(|p| phrase_at(&raw, i, p));
@@ -452,12 +504,13 @@ pub fn analyze(text: &str) -> Features {
         for k in i..i + cue_len {
             consumed[k] = true;
         }
-        let mut j = i + cue_len;
-        while j < raw.len() && j < i + cue_len + 10 {
+        let (mut j, mut reach) = (i + cue_len, 0);
+        while j < raw.len() && reach < NEGATION_REACH {
             if (j > i + cue_len && raw[j].boundary) || lex.breakers.contains(raw[j].lower.as_str()) {
                 break;
             }
             negated[j] = !negated[j];
+            reach += usize::from(!lex.stopwords.contains(raw[j].lower.as_str()));
             j += 1;
         }
         i += cue_len;
@@ -468,24 +521,35 @@ pub fn analyze(text: &str) -> Features {
         if consumed[i] {
             continue;
         }
+        if let Some((len, value, own)) = proportion_at(&raw, i) {
+            let (first, cmp) = comparator_before(&raw, i).unwrap_or((i, own));
+            // "most of" reads "most".
+            let end = if matches!(raw[i + len - 1].lower.as_str(), "of" | "the") { i + len - 1 } else { i + len };
+            let surface = raw[first..end].iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" ");
+            f.quantities.push(Quantity { value, unit: Unit::Percent, cmp, surface });
+            consumed[first..i + len].fill(true);
+            continue;
+        }
+        if let Some((_, rank, cmp)) = lexicon::ORDINAL_WORDS.iter().find(|(w, ..)| *w == raw[i].lower) {
+            if let Some(noun) = noun_after(&raw, i) {
+                f.quantities.push(Quantity { value: *rank, unit: Unit::Rank(noun), cmp: *cmp, surface: raw[i].text.clone() });
+                consumed[i] = true;
+            }
+            continue;
+        }
         let Some(mut value) = parse_number(&raw[i].lower) else { continue };
         let mut first = i;
         let mut last = i;
         let mut currency = None;
-        let mut cmp = Cmp::Eq;
         if i > 0 && !consumed[i - 1] {
             if let Some(cur) = lookup(lexicon::CURRENCIES, &raw[i - 1].lower) {
                 currency = Some(cur);
                 first = i - 1;
             }
         }
-        for (words, c) in lexicon::COMPARATORS {
-            let n = words.len();
-            if first >= n && (0..n).all(|k| raw[first - n + k].lower == words[k]) {
-                cmp = *c;
-                first -= n;
-                break;
-            }
+        let mut cmp = Cmp::Eq;
+        if let Some((start, c)) = comparator_before(&raw, first) {
+            (first, cmp) = (start, c);
         }
         // "m" after a number is a million only for money ("$900m", not "700 m").
         let scale = raw.get(last + 1).filter(|r| currency.is_some() || r.lower.len() > 1).and_then(|r| lookup(lexicon::SCALES, &r.lower));
@@ -538,8 +602,8 @@ pub fn analyze(text: &str) -> Features {
             (None, Some(c)) => Unit::Currency(c),
             (None, None) if day_of_month => Unit::Count(DAY_OF_MONTH.into()),
             (None, None) => {
-                let noun = raw.get(last + 1).filter(|r| !lex.stopwords.contains(r.lower.as_str())).map(|r| lex.word_term(&r.lower));
-                Unit::Count(if ordinal { format!("#{}", noun.unwrap_or_default()) } else { noun.unwrap_or_default() })
+                let noun = noun_after(&raw, last).unwrap_or_default();
+                if ordinal { Unit::Rank(noun) } else { Unit::Count(noun) }
             }
         };
         let mut surface = raw[first..=last].iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" ");
@@ -574,8 +638,12 @@ pub fn analyze(text: &str) -> Features {
             raw.get(after).is_some_and(|n| capitalised(&n.text) && !n.boundary && !lex.stopwords.contains(n.lower.as_str()))
         };
         if let Some((n, id, city)) = geo {
+            // A capital is the city only where something happens in or goes to
+            // it; elsewhere it stands for its government.
+            let clause = raw[..=i].iter().rposition(|r| r.boundary).unwrap_or(0);
+            let located = raw[clause.max(i.saturating_sub(3))..i].iter().any(|r| lexicon::LOCATIVES.contains(&r.lower.as_str()));
             f.tokens.push(Token {
-                city,
+                city: city.filter(|_| located),
                 text: raw[i..i + n].iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" "),
                 term: id.to_string(),
                 kind: Kind::Geo,
@@ -589,12 +657,13 @@ pub fn analyze(text: &str) -> Features {
             continue;
         }
         let lower = r.lower.as_str();
-        if lower.chars().all(|c| !c.is_alphanumeric()) || lex.stopwords.contains(lower) {
+        // "May" is the month where capitalised and not part of a name ("Theresa May").
+        let may = lower == "may" && capitalised(&r.text) && !i.checked_sub(1).is_some_and(|p| capitalised(&raw[p].text) && !raw[i].boundary);
+        let calendar = lexicon::WEEKDAYS.contains(&lower) || (lexicon::MONTHS.contains(&lower) && (lower != "may" || may));
+        if !calendar && (lower.chars().all(|c| !c.is_alphanumeric()) || lex.stopwords.contains(lower)) {
             i += 1;
             continue;
         }
-        let calendar = lexicon::WEEKDAYS.contains(&lower)
-            || (lexicon::MONTHS.contains(&lower) && (lower != "may" || capitalised(&r.text)));
         let (term, kind) = if calendar {
             (lower.to_string(), Kind::Calendar)
         } else {
@@ -665,6 +734,11 @@ mod tests {
         assert!(f.tokens.iter().any(|t| t.term == "iran" && !t.negated));
         let f = analyze("China can't have it both ways.");
         assert!(f.tokens.iter().any(|t| t.term == "way" && t.negated));
+        // The reach counts content words: "any", "of", "its", "from" do not use it up.
+        let f = analyze("without any notion of Russia withdrawing its troops from occupied Ukrainian territory");
+        assert!(f.tokens.iter().all(|t| t.negated), "{:?}", f.tokens);
+        let f = analyze("He has yet to write a book.");
+        assert!(f.tokens.iter().any(|t| t.term == canonical_word("write") && t.negated));
     }
 
     #[test]
@@ -690,10 +764,60 @@ mod tests {
         // "m" is a million only for money; an ordinal counts its noun apart.
         let q = analyze("a depth of 700 m in the 20th century").quantities;
         assert_eq!((q[0].value, &q[0].unit), (700.0, &Unit::Count("m".into())));
-        assert_eq!((q[1].value, &q[1].unit, q[1].surface.as_str()), (20.0, &Unit::Count(format!("#{}", canonical_word("century"))), "20th"));
+        assert_eq!((q[1].value, &q[1].unit, q[1].surface.as_str()), (20.0, &Unit::Rank(canonical_word("century")), "20th"));
         let day = |t: &str| analyze(t).quantities.into_iter().map(|q| (q.value, q.unit)).collect::<Vec<_>>();
         assert_eq!(day("It first flew on 15 December 2006."), day("It first flew on December 15th, 2006."));
         assert_eq!(day("on December 15th"), [(15.0, Unit::Count(DAY_OF_MONTH.into()))]);
+    }
+
+    #[test]
+    fn shares_in_words_are_percentages() {
+        let q = |t: &str| analyze(t).quantities.into_iter().map(|q| (q.value, q.unit, q.cmp, q.surface)).collect::<Vec<_>>();
+        assert_eq!(q("Most of the machine tools were Chinese"), [(50.0, Unit::Percent, Cmp::Gt, "Most".into())]);
+        assert_eq!(q("less than half of the imports"), [(50.0, Unit::Percent, Cmp::Lt, "less than half".into())]);
+        assert_eq!(q("nine out of ten chips"), [(90.0, Unit::Percent, Cmp::Eq, "nine out of ten".into())]);
+        assert!(q("in the second half of 2023").iter().all(|q| q.1 != Unit::Percent), "a part of a period, not a share");
+        let most = analyze("Most of the tools").quantities.remove(0);
+        assert!(most.compatible(&analyze("more than 70 percent").quantities[0]));
+        assert!(!analyze("less than half of").quantities[0].compatible(&analyze("more than 70%").quantities[0]));
+    }
+
+    #[test]
+    fn ordinal_words_rank_their_noun() {
+        let q = |t: &str| analyze(t).quantities.remove(0);
+        assert_eq!(q("his second visit").unit, Unit::Rank(canonical_word("visit")));
+        assert!(!q("his second visit").compatible(&q("his third visit")));
+        assert!(!q("the first quarter").compatible(&q("the last quarter")));
+        assert!(q("the fourth quarter").compatible(&q("the last quarter")), "the last may be the fourth");
+        assert!(analyze("she was the first to arrive").quantities.is_empty(), "no noun to rank");
+    }
+
+    #[test]
+    fn folds_accents() {
+        assert_eq!(terms("the final communiqué"), terms("the final communique"));
+    }
+
+    #[test]
+    fn capital_is_the_city_only_where_something_happens_there() {
+        let city = |t: &str| analyze(t).tokens.into_iter().find(|t| t.kind == Kind::Geo).and_then(|t| t.city);
+        assert_eq!(city("Blinken visited Moscow."), Some("moscow"));
+        assert_eq!(city("talks in Beijing on Friday"), Some("beijing"));
+        assert_eq!(city("sending arms directly to Moscow"), None);
+        assert_eq!(city("Russian troops advance in Ukraine, Washington admits."), None, "another clause");
+    }
+
+    #[test]
+    fn may_is_a_month_unless_part_of_a_name() {
+        let calendar = |t: &str| analyze(t).tokens.iter().any(|t| t.kind == Kind::Calendar);
+        assert!(calendar("She was born in May."));
+        assert!(!calendar("Theresa May spoke."));
+        assert!(!calendar("China may help."));
+    }
+
+    #[test]
+    fn restrictive_words_are_noted() {
+        assert!(analyze("He is only known as Bolivar.").restrictive);
+        assert!(!analyze("He is not only an actor but a writer.").restrictive);
     }
 
     #[test]

@@ -34,6 +34,12 @@ pub struct Assessment {
     pub coverage: f32,
     /// What the claim states that the sentence lacks.
     pub gap: Gap,
+    /// Whether the stance model may call the pair REFUTES. Not where the
+    /// claim's negated terms are negated in the sentence too ("avoided
+    /// sending arms" / "refraining from arms supplies"), nor where the rules
+    /// support with every word of the claim ("Xi met Blinken" / "Blinken met
+    /// Xi"): the model misreads negation and word order.
+    pub refutable: bool,
 }
 
 /// Something the claim states that a sentence lacks: the model's reading of
@@ -43,8 +49,9 @@ pub enum Gap {
     #[default]
     None,
     /// Only the claim's subject (its first name), and the sentence names no
-    /// other: it may be named in an earlier sentence ("The film was directed by…").
-    Subject,
+    /// other: it may be named in an earlier sentence ("The film was directed
+    /// by…").
+    Minor,
     /// Another name, a place, a quantity or a date, or the sentence states a
     /// conflicting one: it may be about another fact.
     Fact,
@@ -52,7 +59,7 @@ pub enum Gap {
 
 impl Assessment {
     fn neutral(coverage: f32, gap: Gap) -> Assessment {
-        Assessment { stance: Stance::Neutral, score: coverage * 0.5, reason: None, coverage, gap }
+        Assessment { stance: Stance::Neutral, score: coverage * 0.5, reason: None, coverage, gap, refutable: true }
     }
 }
 
@@ -79,7 +86,8 @@ pub struct ModelGate {
     /// How sure it must be to call a sentence REFUTES: false refutations of
     /// unrelated claims cost more than missed ones.
     pub refute: f32,
-    /// How sure it must be to turn the rules' SUPPORTS into REFUTES.
+    /// How sure it must be to turn the rules' SUPPORTS into REFUTES ("a
+    /// form of music" / "a form of dance").
     pub overrule_support: f32,
     /// The least share of the claim the sentence must contain for the model
     /// to judge it: below, the sentence is about something else.
@@ -87,8 +95,8 @@ pub struct ModelGate {
     /// How sure it must be to refute with a sentence that lacks a name,
     /// number or date of the claim.
     pub refute_with_gap: f32,
-    /// How sure it must be to support with a sentence that lacks only the
-    /// claim's subject (one that lacks anything else never supports).
+    /// How sure it must be to support with a sentence that has a minor gap
+    /// (one that lacks anything else never supports).
     pub support_with_gap: f32,
 }
 
@@ -121,13 +129,13 @@ pub fn combine(rule: &Assessment, model: StanceProbs, gate: ModelGate) -> Assess
         _ if rule.gap != Gap::None => gate.refute_with_gap,
         _ => gate.threshold.max(gate.refute),
     };
-    if model.refutes >= refute_at {
+    if model.refutes >= refute_at && rule.refutable {
         let reason = format!("the evidence contradicts the claim (stance model, p={:.2})", model.refutes);
         return Assessment { stance: Stance::Refutes, score: model.refutes, reason: Some(reason), ..rule.clone() };
     }
     let support_at = match rule.gap {
         Gap::None => gate.threshold,
-        Gap::Subject => gate.support_with_gap,
+        Gap::Minor => gate.support_with_gap,
         Gap::Fact => f32::INFINITY,
     };
     if model.supports >= support_at {
@@ -267,6 +275,10 @@ struct NumberCheck {
     found: usize,
     /// Those the evidence states differently.
     conflicting: usize,
+    /// Ranks the evidence does not give for the same noun. Sentences rarely
+    /// restate one ("his third visit" / "Blinken visited China"): the rules
+    /// cannot support without it, but it is no gap for the model.
+    unstated_ranks: usize,
     conflict: Option<String>,
 }
 
@@ -286,6 +298,11 @@ fn check_numbers(claim: &Features, evidence: &Features) -> NumberCheck {
     let mut check = NumberCheck::default();
     for q in &claim.quantities {
         let same: Vec<&Quantity> = evidence.quantities.iter().filter(|e| same_unit(q, e)).collect();
+        if same.is_empty() && matches!(q.unit, Unit::Rank(_)) {
+            check.unstated_ranks += 1;
+            check.record(false, None);
+            continue;
+        }
         // "killed 18 people" and "(18 dead)": a count of other words, same number.
         let counted = |e: &Quantity| matches!(e.unit, Unit::Count(_)) && q.compatible(e);
         let found = same.iter().any(|e| q.compatible(e))
@@ -323,6 +340,25 @@ fn check_numbers(claim: &Features, evidence: &Features) -> NumberCheck {
         }
     }
     check
+}
+
+/// Whether the sentence's pronoun may stand for the claim's subject: it has
+/// one, and no full name ("Olaf Scholz", "Chancellor Scholz") the claim lacks
+/// comes before it ("…Olaf Scholz said he had asked…").
+fn resolves_subject(claim: &Features, evidence: &Features) -> bool {
+    let Some(pronoun) = evidence.anaphor else { return false };
+    let tokens = &evidence.tokens;
+    // A surname is required; the given name or title just before it is not.
+    let other_person = tokens.windows(2).any(|w| {
+        w[1].pos < pronoun
+            && w[1].required
+            && w[1].kind == Kind::Proper
+            && w[0].kind == Kind::Proper
+            && !w[0].required
+            && w[0].pos + 1 == w[1].pos
+            && !claim.tokens.iter().any(|c| c.term == w[1].term)
+    });
+    !other_person
 }
 
 impl StanceScorer for RuleScorer {
@@ -375,22 +411,26 @@ impl StanceScorer for RuleScorer {
             return Assessment::neutral(0.0, Gap::Fact);
         }
         // "She was…": the sentence names its subject in an earlier one.
-        let subject_missing = subject_missing && !evidence.anaphoric;
+        let subject_missing = subject_missing && !resolves_subject(claim, evidence);
         let coverage = matched / total;
+        let negations = claim.tokens.iter().zip(&aligned).filter_map(|(c, a)| a.as_ref().filter(|_| c.negated));
+        let (agree, differ) = negations.fold((0, 0), |(s, d), a| if a.flipped { (s, d + 1) } else { (s + 1, d) });
+        let same_negation = agree > differ;
         // A missing place is a gap (a model reads "imports from Turkey" into a
-        // sentence about China), but "the country's…" may stand for one.
+        // sentence about China), but "the country's…" may stand for one, and
+        // one that qualifies a name ("the US Treasury Department") is not.
         let places_missing = claim.tokens.iter().zip(&aligned).filter(|(t, a)| {
-            t.kind == Kind::Geo && a.is_none() && !exclusive_swap.is_some_and(|s| std::ptr::eq(s.claimed, *t))
+            t.kind == Kind::Geo && t.required && a.is_none() && !exclusive_swap.is_some_and(|s| std::ptr::eq(s.claimed, *t))
         });
         let place_missing = places_missing.count() > usize::from(evidence.place_anaphoric);
         let missing_name = missing_date || subject_missing || other_name_missing || place_missing;
         // A sentence whose first name is one the claim lacks is about someone else.
         let own_subject = evidence.tokens.iter().find(|t| t.required && t.kind == Kind::Proper).is_some_and(|t| !claim.tokens.iter().any(|c| c.term == t.term));
-        let figures_complete = numbers.found + numbers.conflicting == numbers.stated;
+        let figures_complete = numbers.found + numbers.conflicting + numbers.unstated_ranks == numbers.stated;
         let gap = if missing_date || other_name_missing || place_missing || !figures_complete || subject_missing && own_subject {
             Gap::Fact
         } else if subject_missing {
-            Gap::Subject
+            Gap::Minor
         } else {
             Gap::None
         };
@@ -418,11 +458,11 @@ impl StanceScorer for RuleScorer {
             // No conflict refutes in a sentence about another subject ("Lost …
             // aired in 2004" against "Death Note … first aired in 2015").
             if rest >= self.refute_coverage && context >= self.refute_coverage && !subject_missing && !key_term_missing(self.max_missing_share_refute, total - swapped_weight) {
-                return Assessment { stance: Stance::Refutes, score: rest.min(1.0), reason: Some(reason), coverage, gap: Gap::None };
+                return Assessment { stance: Stance::Refutes, score: rest.min(1.0), reason: Some(reason), coverage, gap: Gap::None, refutable: false };
             }
             // Too little shared to refute, but a sentence that states another
             // figure, name or the opposite never supports the claim.
-            return Assessment::neutral(coverage, Gap::Fact);
+            return Assessment { refutable: !same_negation, ..Assessment::neutral(coverage, Gap::Fact) };
         }
         let predicate_found = words == 0.0 || words_matched / words >= self.predicate_coverage;
         let supports = coverage >= self.support_coverage
@@ -431,11 +471,13 @@ impl StanceScorer for RuleScorer {
             && !missing_name
             && numbers.found == numbers.stated
             && flipped == 0.0
-            && swap.is_none();
+            && swap.is_none()
+            && (!claim.restrictive || evidence.restrictive);
         if supports {
-            Assessment { stance: Stance::Supports, score: coverage.min(1.0), reason: None, coverage, gap }
+            let refutable = !same_negation && words_matched < words;
+            Assessment { stance: Stance::Supports, score: coverage.min(1.0), reason: None, coverage, gap, refutable }
         } else {
-            Assessment::neutral(coverage, gap)
+            Assessment { refutable: !same_negation, ..Assessment::neutral(coverage, gap) }
         }
     }
 }
@@ -457,13 +499,20 @@ mod tests {
         assert_eq!(assess("Blinken plans to visit China in 2025.", evidence).gap, Gap::Fact);
         assert_eq!(assess("Blinken plans to visit China.", evidence).gap, Gap::None);
         // The subject may be named before; not when the sentence names another.
-        assert_eq!(assess("Sullivan plans to visit China.", "The adviser plans to visit China in the coming weeks.").gap, Gap::Subject);
+        assert_eq!(assess("Sullivan plans to visit China.", "The adviser plans to visit China in the coming weeks.").gap, Gap::Minor);
         assert_eq!(assess("Sullivan plans to visit China.", evidence).gap, Gap::Fact);
         assert_eq!(assess("Blinken met Putin.", "Blinken met officials.").gap, Gap::Fact);
         // "He" may be Blinken; it cannot also be Sullivan.
         let anaphoric = "He also plans to visit China in the coming weeks.";
         assert_eq!(assess("Blinken plans to visit China.", anaphoric).gap, Gap::None);
         assert_eq!(assess("Blinken and Sullivan plan to visit China.", anaphoric).gap, Gap::Fact);
+        // "He" is Scholz, named before it, not Campbell.
+        let scholz = "Visiting Beijing, German Chancellor Olaf Scholz said he had asked Xi Jinping to act.";
+        assert_eq!(assess("Kurt Campbell asked Xi Jinping to act.", scholz).gap, Gap::Fact);
+        assert_eq!(assess("Scholz asked Xi Jinping to act.", scholz).gap, Gap::None);
+        // A place that qualifies a name is not a gap.
+        let treasury = "Metal exchanges play a central role, the Treasury Department said.";
+        assert_eq!(assess("The US Treasury Department said metal exchanges play a central role.", treasury).gap, Gap::None);
         let country = "Russian forces are launching missile attacks on the country's power plants.";
         assert_eq!(assess("Russian forces launch missile attacks on power plants in Ukraine.", country).gap, Gap::None);
         assert_eq!(assess("Russian forces launch missile attacks on power plants in Ukraine and Poland.", country).gap, Gap::Fact);
@@ -478,7 +527,7 @@ mod tests {
         assert_eq!(combine(&neutral, sure(0.05, 0.9), gate).stance, Stance::Refutes);
         assert_eq!(combine(&neutral, sure(0.3, 0.3), gate).stance, Stance::Neutral, "an unsure model leaves it");
         assert_eq!(combine(&Assessment::neutral(0.1, Gap::None), sure(0.9, 0.0), gate).stance, Stance::Neutral, "too little shared");
-        let subject = Assessment::neutral(0.8, Gap::Subject);
+        let subject = Assessment::neutral(0.8, Gap::Minor);
         assert_eq!(combine(&subject, sure(gate.support_with_gap - 0.1, 0.05), gate).stance, Stance::Neutral, "a missing subject needs a surer model");
         assert_eq!(combine(&subject, sure(gate.support_with_gap, 0.0), gate).stance, Stance::Supports);
         let fact = Assessment::neutral(0.8, Gap::Fact);
@@ -490,6 +539,49 @@ mod tests {
         assert_ne!(combine(&other_figure, sure(0.99, 0.0), gate).stance, Stance::Supports, "a conflicting figure never supports");
         let number = assess("Russia bought 16 billion dollars of chips.", "Russia bought 61 billion dollars of chips.");
         assert_eq!(combine(&number, sure(0.99, 0.0), gate).stance, Stance::Refutes, "the rules' conflicts stand");
+    }
+
+    #[test]
+    fn the_model_may_not_refute_where_it_misreads() {
+        let gate = ModelGate::default();
+        let refutes = StanceProbs { supports: 0.0, refutes: 0.99, nei: 0.01 };
+        // The same negation on both sides.
+        let a = assess("Beijing has avoided sending arms directly to Moscow.", "China is refraining from direct arms supplies to Russia.");
+        assert_eq!(a.stance, Stance::Supports);
+        assert_eq!(combine(&a, refutes, gate).stance, Stance::Supports);
+        // Every word of the claim, in another order.
+        let a = assess("Chinese President Xi Jinping met Antony Blinken.", "Blinken met with Chinese President Xi Jinping on Friday.");
+        assert_eq!(combine(&a, refutes, gate).stance, Stance::Supports);
+        // A word the sentence lacks: a very sure model may overrule.
+        let a = assess("Daggering is a form of music originating from Jamaica.", "Daggering is a form of dance originating from Jamaica.");
+        assert_eq!((a.stance, combine(&a, refutes, gate).stance), (Stance::Supports, Stance::Refutes));
+    }
+
+    #[test]
+    fn ranks_conflict_only_with_the_same_noun() {
+        let evidence = "Blinken's trip to China marks his second visit since a previous mission.";
+        let a = assess("Blinken's trip to China was his third visit.", evidence);
+        assert_eq!((a.stance, a.reason.as_deref()), (Stance::Refutes, Some("the evidence says second, not third")));
+        // A rank the sentence does not give: the rules cannot support, the model may.
+        let a = assess("Blinken's trip to China was his third visit.", "Blinken plans a trip to China to visit Beijing.");
+        assert_eq!((a.stance, a.gap), (Stance::Neutral, Gap::None));
+        let a = assess("Russia imported $900 million of tools in the first quarter of 2023.", "Russia imported $900 million of tools in the last quarter of 2023.");
+        assert_eq!(a.stance, Stance::Refutes);
+    }
+
+    #[test]
+    fn shares_in_words_compare_with_percentages() {
+        let evidence = "More than 70% of Russia's machine tool imports in late 2023 came from China.";
+        assert_eq!(assess("Most of Russia's machine tool imports in late 2023 came from China.", evidence).stance, Stance::Supports);
+        assert_eq!(assess("Less than half of Russia's machine tool imports in late 2023 came from China.", evidence).stance, Stance::Refutes);
+    }
+
+    #[test]
+    fn restrictive_claims_need_restrictive_evidence() {
+        let a = assess("Lalla Ward has only ever been an actress.", "Lalla Ward is an English actress and author.");
+        assert_eq!(a.stance, Stance::Neutral);
+        let a = assess("Lalla Ward has only ever been an actress.", "Lalla Ward has only ever been an actress.");
+        assert_eq!(a.stance, Stance::Supports);
     }
 
     #[test]

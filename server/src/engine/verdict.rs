@@ -79,7 +79,7 @@ mod tests {
     use super::*;
 
     fn a(stance: Stance, score: f32) -> Assessment {
-        Assessment { stance, score, reason: (stance == Stance::Refutes).then(|| "differs".into()), coverage: score, gap: crate::engine::stance::Gap::None }
+        Assessment { stance, score, reason: (stance == Stance::Refutes).then(|| "differs".into()), coverage: score, gap: crate::engine::stance::Gap::None, refutable: true }
     }
 
     #[test]

@@ -14,6 +14,25 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
+/// The address a server binary logs once it serves (it was started with
+/// `--listen 127.0.0.1:0` and its stderr piped: a port picked beforehand
+/// could be taken by another test's server in between), and a thread that
+/// collects the rest of its log, so that logging never blocks it.
+pub fn serving_addr(child: &mut std::process::Child) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead, BufReader};
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr piped")).lines();
+    let mut seen = String::new();
+    let addr = lines.by_ref().map_while(Result::ok).find_map(|l| {
+        let addr = l.split(" serving addr=").nth(1).and_then(|r| r.split_whitespace().next()).map(str::to_string);
+        seen.push_str(&l);
+        seen.push('\n');
+        addr
+    });
+    let addr = addr.unwrap_or_else(|| panic!("server exited before serving:\n{seen}"));
+    let rest = std::thread::spawn(move || lines.map_while(Result::ok).fold(seen, |log, l| log + &l + "\n"));
+    (addr, rest)
+}
+
 pub fn seeds_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../seeds")
 }
