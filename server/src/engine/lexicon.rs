@@ -117,7 +117,7 @@ pub const SYNONYMS: &[&[&str]] = &[
     &["buy", "purchase", "import", "acquire", "procure"],
     &["block", "bar", "prevent", "ban", "prohibit", "forbid"],
     &["stop", "halt", "cease", "suspend"],
-    &["include", "member", "comprise"],
+    &["include", "member", "comprise", "part"],
     &["weapon", "arm", "armament", "munition"],
     &["produce", "production", "make", "manufacture", "manufacturing", "build"],
     &["rebuild", "reconstitute", "revitalize", "revitalise", "rejuvenate", "restore", "revive"],
@@ -137,6 +137,8 @@ pub const SYNONYMS: &[&[&str]] = &[
     &["presidency", "chair", "chairmanship"],
     &["fuel", "drive"],
     &["win", "gain"],
+    &["end", "conclude", "finish"],
+    &["together", "jointly", "joint"],
 ];
 
 /// Canonical words whose meanings exclude each other.
@@ -158,6 +160,7 @@ pub const ANTONYMS: &[(&str, &str)] = &[
     ("rich", "poor"),
     ("strong", "weak"),
     ("maximum", "minimum"),
+    ("deadly", "harmless"),
 ];
 
 /// Predicates that relate a subject to many places at once: visiting or meeting
@@ -294,6 +297,8 @@ pub const OFFICES: &[(&[&str], &str)] = &[
     (&["defense", "minister"], "Defense Minister"),
     (&["defence", "minister"], "Defense Minister"),
     (&["defense", "secretary"], "Defense Secretary"),
+    (&["secretary", "of", "defense"], "Defense Secretary"),
+    (&["secretary", "of", "defence"], "Defense Secretary"),
     (&["finance", "minister"], "Finance Minister"),
     (&["prime", "minister"], "Prime Minister"),
     (&["vice", "president"], "Vice President"),

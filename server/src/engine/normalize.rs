@@ -117,7 +117,8 @@ pub struct Features {
     /// Where the text's first third-person pronoun stands ("She was…", "…,
     /// it signifies"): its subject may be named in an earlier sentence.
     pub anaphor: Option<usize>,
-    /// The text refers to a place named before ("the country's").
+    /// The text refers to a place or party named before ("the country's",
+    /// "these supplies").
     pub place_anaphoric: bool,
     /// People and the offices the text gives them.
     pub roles: Vec<Role>,
@@ -149,6 +150,9 @@ const ORDINAL_SUFFIXES: [&str; 4] = ["st", "nd", "rd", "th"];
 
 /// Nouns that, after "the", refer to a place named before.
 const PLACE_ANAPHORS: [&str; 2] = ["country", "nation"];
+
+/// Determiners that refer back to things named before ("these supplies").
+const DEMONSTRATIVES: [&str; 2] = ["these", "those"];
 
 /// Words that exclude alternatives, unless after "not" ("not only").
 const RESTRICTIVES: [&str; 4] = ["only", "solely", "exclusively", "sole"];
@@ -479,7 +483,9 @@ pub fn analyze(text: &str) -> Features {
     let raw = raw_words(text);
     let mut f = Features {
         anaphor: raw.iter().position(|r| ANAPHORS.contains(&r.lower.as_str())),
-        place_anaphoric: raw.windows(2).any(|w| w[0].lower == "the" && PLACE_ANAPHORS.contains(&w[1].lower.as_str())),
+        place_anaphoric: raw.windows(2).any(|w| {
+            w[0].lower == "the" && PLACE_ANAPHORS.contains(&w[1].lower.as_str()) || DEMONSTRATIVES.contains(&w[0].lower.as_str())
+        }),
         roles: roles(&raw),
         restrictive: raw.iter().enumerate().any(|(i, r)| RESTRICTIVES.contains(&r.lower.as_str()) && (i == 0 || raw[i - 1].lower != "not")),
         ..Features::default()
@@ -531,7 +537,9 @@ pub fn analyze(text: &str) -> Features {
             continue;
         }
         if let Some((_, rank, cmp)) = lexicon::ORDINAL_WORDS.iter().find(|(w, ..)| *w == raw[i].lower) {
-            if let Some(noun) = noun_after(&raw, i) {
+            // "the last quarter" ranks; "last year" is a date relative to now.
+            let relative = raw[i].lower == "last" && i.checked_sub(1).is_none_or(|p| raw[p].lower != "the");
+            if let Some(noun) = noun_after(&raw, i).filter(|_| !relative) {
                 f.quantities.push(Quantity { value: *rank, unit: Unit::Rank(noun), cmp: *cmp, surface: raw[i].text.clone() });
                 consumed[i] = true;
             }

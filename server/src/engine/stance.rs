@@ -232,21 +232,27 @@ struct SlotSwap<'a> {
 fn slot_swap<'a>(claim: &'a Features, evidence: &'a Features, aligned: &[Option<Alignment>]) -> Option<SlotSwap<'a>> {
     let near = |a: &Token, b: &Token, d: usize| a.pos.abs_diff(b.pos) <= d;
     claim.tokens.iter().filter(|g| g.kind == Kind::Geo).find_map(|g| {
-        // The nearest aligned word qualifies the place's slot; reporting verbs
-        // do not ("Washington says" names a speaker, not a slot).
-        let (_, al) = claim
+        // The aligned words next to the place anchor its slot; reporting
+        // verbs do not ("Washington says" names a speaker, not a slot).
+        let mut anchors: Vec<(&Token, usize)> = claim
             .tokens
             .iter()
             .zip(aligned)
-            .filter(|(t, a)| t.kind != Kind::Geo && !t.speech && a.is_some() && near(t, g, CLAIM_SLOT_DISTANCE))
-            .min_by_key(|(t, _)| (t.pos.abs_diff(g.pos), t.kind == Kind::Word))?;
-        let at = al.as_ref()?.pos;
-        let mut window: Vec<&Token> = evidence.tokens.iter().filter(|e| e.kind == Kind::Geo && e.pos.abs_diff(at) <= SLOT_DISTANCE).collect();
-        window.sort_by_key(|e| e.pos.abs_diff(at));
-        if window.iter().any(|e| e.term == g.term) {
+            .filter(|(t, _)| t.kind != Kind::Geo && !t.speech && near(t, g, CLAIM_SLOT_DISTANCE))
+            .filter_map(|(t, a)| Some((t, a.as_ref()?.pos)))
+            .collect();
+        anchors.sort_by_key(|(t, _)| (t.pos.abs_diff(g.pos), t.kind == Kind::Word));
+        let window = |at: usize| {
+            let mut w: Vec<&Token> = evidence.tokens.iter().filter(|e| e.kind == Kind::Geo && e.pos.abs_diff(at) <= SLOT_DISTANCE).collect();
+            w.sort_by_key(|e| e.pos.abs_diff(at));
+            w
+        };
+        // The claimed place next to any anchor fills the slot as claimed
+        // ("…cannot accept China seeking…" / "If China seeks…, we cannot accept that").
+        if anchors.iter().any(|&(_, at)| window(at).iter().any(|e| e.term == g.term)) {
             return None;
         }
-        let found = window.into_iter().find(|e| !claim.tokens.iter().any(|t| t.term == e.term))?;
+        let found = window(anchors.first()?.1).into_iter().find(|e| !claim.tokens.iter().any(|t| t.term == e.term))?;
         // "Capri, Greece": a place right after a name is an attribute of it.
         // Otherwise the slot is exclusive unless an open-ended predicate
         // (visit, supply) governs it.
