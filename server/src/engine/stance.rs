@@ -177,6 +177,9 @@ const PARTIAL: f32 = 0.8;
 /// and in the evidence, which may phrase the slot more loosely.
 const CLAIM_SLOT_DISTANCE: usize = 2;
 const SLOT_DISTANCE: usize = 3;
+/// How far into a sentence (in words) its subject stands: a name further on
+/// ("…ranked second by Alexa Internet") is an object, not what it is about.
+const SUBJECT_REACH: usize = 8;
 /// A stated number or date weighs this share of a never-seen term.
 const NUMBER_WEIGHT: f32 = 0.5;
 
@@ -431,7 +434,7 @@ impl StanceScorer for RuleScorer {
         let place_missing = places_missing.count() > usize::from(evidence.place_anaphoric);
         let missing_name = missing_date || subject_missing || other_name_missing || place_missing;
         // A sentence whose first name is one the claim lacks is about someone else.
-        let own_subject = evidence.tokens.iter().find(|t| t.required && t.kind == Kind::Proper).is_some_and(|t| !claim.tokens.iter().any(|c| c.term == t.term));
+        let own_subject = evidence.tokens.iter().find(|t| t.required && t.kind == Kind::Proper).is_some_and(|t| t.pos < SUBJECT_REACH && !claim.tokens.iter().any(|c| c.term == t.term));
         let figures_complete = numbers.found + numbers.conflicting + numbers.unstated_ranks == numbers.stated;
         let gap = if missing_date || other_name_missing || place_missing || !figures_complete || subject_missing && own_subject {
             Gap::Fact
@@ -516,6 +519,9 @@ mod tests {
         let scholz = "Visiting Beijing, German Chancellor Olaf Scholz said he had asked Xi Jinping to act.";
         assert_eq!(assess("Kurt Campbell asked Xi Jinping to act.", scholz).gap, Gap::Fact);
         assert_eq!(assess("Scholz asked Xi Jinping to act.", scholz).gap, Gap::None);
+        // A name far into the sentence is an object, not its subject.
+        let website = "The website is ranked as the second most popular site in the world by the analysis company Alexa Internet.";
+        assert_eq!(assess("YouTube is ranked as the second most popular site in the world.", website).gap, Gap::Minor);
         // A place that qualifies a name is not a gap.
         let treasury = "Metal exchanges play a central role, the Treasury Department said.";
         assert_eq!(assess("The US Treasury Department said metal exchanges play a central role.", treasury).gap, Gap::None);
