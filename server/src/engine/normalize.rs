@@ -545,7 +545,9 @@ pub fn analyze(text: &str) -> Features {
             }
             continue;
         }
-        let Some(mut value) = parse_number(&raw[i].lower) else { continue };
+        // "less than a year": an article after a comparator is one.
+        let article = matches!(raw[i].lower.as_str(), "a" | "an" | "one") && comparator_before(&raw, i).is_some_and(|(start, _)| i - start == 2);
+        let Some(mut value) = parse_number(&raw[i].lower).or(article.then_some(1.0)) else { continue };
         let mut first = i;
         let mut last = i;
         let mut currency = None;
@@ -834,6 +836,8 @@ mod tests {
         assert!(q("more than 70%").compatible(&q("more than 70 percent")));
         assert!(q("about 90%").compatible(&q("90%")));
         assert!(!q("less than 20%").compatible(&q("more than 70%")));
+        assert!(!q("for less than a year").compatible(&q("for more than two years")));
+        assert!(analyze("a dispute over a border").quantities.is_empty());
         assert!(!q("$9 billion").compatible(&q("$900m")));
         assert!(!q("16 billion dollars").compatible(&q("61 billion dollars")));
     }

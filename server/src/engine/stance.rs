@@ -319,7 +319,10 @@ fn check_numbers(claim: &Features, evidence: &Features) -> NumberCheck {
         // A bare number ("between 30 and 130 cm") may count anything: it is
         // found or not, but never conflicts.
         let bare = matches!(&q.unit, Unit::Count(noun) if noun.is_empty());
-        let conflict = same.first().filter(|_| !bare).map(|e| format!("the evidence says {}, not {}", e.surface, q.surface));
+        // "61 billion euros" against "61 billion dollars": the same sum in another currency.
+        let currency = |e: &&Quantity| matches!((&q.unit, &e.unit), (Unit::Currency(_), Unit::Currency(_))) && q.compatible(e);
+        let other = same.first().copied().filter(|_| !bare).or_else(|| evidence.quantities.iter().find(currency));
+        let conflict = other.map(|e| format!("the evidence says {}, not {}", e.surface, q.surface));
         check.record(found, conflict);
     }
     for d in &claim.dates {
@@ -612,6 +615,8 @@ mod tests {
         assert_eq!(a.stance, Stance::Refutes);
         let a = assess("Less than 20% of machine tool imports came from China.", "more than 70% of machine tool imports came from China");
         assert_eq!(a.stance, Stance::Refutes);
+        let a = assess("The envelope was 61 billion euros.", "a budgetary envelope of 61 billion dollars was blocked");
+        assert_eq!(a.reason.as_deref(), Some("the evidence says 61 billion dollars, not 61 billion euros"));
         // Bare numbers may count different things; ordinals rank different nouns.
         let a = assess("Sea levels could rise 30 by 2100.", "Sea levels could rise between 50 and 130 cm by 2100.");
         assert_ne!(a.stance, Stance::Refutes);
