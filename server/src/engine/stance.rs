@@ -354,6 +354,11 @@ fn check_numbers(claim: &Features, evidence: &Features) -> NumberCheck {
     check
 }
 
+/// A place that names the claim's speaker: "US officials said", "Washington says".
+fn speaker_place(claim: &Features, place: &Token) -> bool {
+    claim.tokens.iter().any(|t| t.speech && t.pos > place.pos && t.pos - place.pos <= 2)
+}
+
 /// Whether the sentence's pronoun may stand for the claim's subject: it has
 /// one, and no full name ("Olaf Scholz", "Chancellor Scholz") the claim lacks
 /// comes before it ("…Olaf Scholz said he had asked…").
@@ -430,9 +435,16 @@ impl StanceScorer for RuleScorer {
         let same_negation = agree > differ;
         // A missing place is a gap (a model reads "imports from Turkey" into a
         // sentence about China), but "the country's…" may stand for one, and
-        // one that qualifies a name ("the US Treasury Department") is not.
+        // one that qualifies a name ("the US Treasury Department") is not;
+        // nor is the claim's speaker's ("US officials said") where the
+        // sentence reports someone named before ("…,” he said").
+        let reported = evidence.anaphor.is_some() && evidence.tokens.iter().any(|e| e.speech);
         let places_missing = claim.tokens.iter().zip(&aligned).filter(|(t, a)| {
-            t.kind == Kind::Geo && t.required && a.is_none() && !exclusive_swap.is_some_and(|s| std::ptr::eq(s.claimed, *t))
+            t.kind == Kind::Geo
+                && t.required
+                && a.is_none()
+                && !exclusive_swap.is_some_and(|s| std::ptr::eq(s.claimed, *t))
+                && !(reported && speaker_place(claim, t))
         });
         let place_missing = places_missing.count() > usize::from(evidence.place_anaphoric);
         let missing_name = missing_date || subject_missing || other_name_missing || place_missing;
@@ -525,6 +537,10 @@ mod tests {
         // A name far into the sentence is an object, not its subject.
         let website = "The website is ranked as the second most popular site in the world by the analysis company Alexa Internet.";
         assert_eq!(assess("YouTube is ranked as the second most popular site in the world.", website).gap, Gap::Minor);
+        // The speaker's place, where the sentence reports someone named before.
+        let quote = "“Russia will struggle to continue its war effort without China,” he said.";
+        assert_eq!(assess("US officials said Russia will struggle to continue its war effort without China.", quote).gap, Gap::None);
+        assert_eq!(assess("US officials said Russia will struggle to continue its war effort without China.", "Russia will struggle to continue its war effort without China.").gap, Gap::Fact);
         // A place that qualifies a name is not a gap.
         let treasury = "Metal exchanges play a central role, the Treasury Department said.";
         assert_eq!(assess("The US Treasury Department said metal exchanges play a central role.", treasury).gap, Gap::None);
