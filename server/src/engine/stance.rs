@@ -165,7 +165,7 @@ pub struct RuleScorer {
 
 impl Default for RuleScorer {
     fn default() -> Self {
-        RuleScorer { support_coverage: 0.70, refute_coverage: 0.55, flip_share: 0.2, predicate_coverage: 0.5, max_missing_share: 0.25, max_missing_share_refute: 0.3 }
+        RuleScorer { support_coverage: 0.70, refute_coverage: 0.55, flip_share: 0.2, predicate_coverage: 0.6, max_missing_share: 0.25, max_missing_share_refute: 0.3 }
     }
 }
 
@@ -432,7 +432,10 @@ impl StanceScorer for RuleScorer {
         let coverage = matched / total;
         let negations = claim.tokens.iter().zip(&aligned).filter_map(|(c, a)| a.as_ref().filter(|_| c.negated));
         let (agree, differ) = negations.fold((0, 0), |(s, d), a| if a.flipped { (s, d + 1) } else { (s + 1, d) });
-        let same_negation = agree > differ;
+        // Another place where the predicate is open-ended ("will visit India" /
+        // "will visit China") is no contradiction, whatever the model reads.
+        let open_swap = swap.as_ref().is_some_and(|s| !s.exclusive);
+        let model_may_refute = agree <= differ && !open_swap;
         // A missing place is a gap (a model reads "imports from Turkey" into a
         // sentence about China), but "the country's…" may stand for one, and
         // one that qualifies a name ("the US Treasury Department") is not;
@@ -486,7 +489,7 @@ impl StanceScorer for RuleScorer {
             }
             // Too little shared to refute, but a sentence that states another
             // figure, name or the opposite never supports the claim.
-            return Assessment { refutable: !same_negation, ..Assessment::neutral(coverage, Gap::Fact) };
+            return Assessment { refutable: model_may_refute, ..Assessment::neutral(coverage, Gap::Fact) };
         }
         let predicate_found = words == 0.0 || words_matched / words >= self.predicate_coverage;
         let supports = coverage >= self.support_coverage
@@ -498,10 +501,10 @@ impl StanceScorer for RuleScorer {
             && swap.is_none()
             && (!claim.restrictive || evidence.restrictive);
         if supports {
-            let refutable = !same_negation && words_matched < words;
+            let refutable = model_may_refute && words_matched < words;
             Assessment { stance: Stance::Supports, score: coverage.min(1.0), reason: None, coverage, gap, refutable }
         } else {
-            Assessment { refutable: !same_negation, ..Assessment::neutral(coverage, gap) }
+            Assessment { refutable: model_may_refute, ..Assessment::neutral(coverage, gap) }
         }
     }
 }
@@ -583,6 +586,9 @@ mod tests {
         // Every word of the claim, in another order.
         let a = assess("Chinese President Xi Jinping met Antony Blinken.", "Blinken met with Chinese President Xi Jinping on Friday.");
         assert_eq!(combine(&a, refutes, gate).stance, Stance::Supports);
+        // Another place where the predicate is open-ended.
+        let a = assess("Blinken will visit India in the coming weeks.", "Blinken will visit China in the coming weeks.");
+        assert_eq!(combine(&a, refutes, gate).stance, Stance::Neutral);
         // A word the sentence lacks: a very sure model may overrule.
         let a = assess("Daggering is a form of music originating from Jamaica.", "Daggering is a form of dance originating from Jamaica.");
         assert_eq!((a.stance, combine(&a, refutes, gate).stance), (Stance::Supports, Stance::Refutes));
