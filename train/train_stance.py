@@ -15,7 +15,7 @@ Data (only the "train on" files of shared/eval/README.md, never a judge file):
 Writes models/stance/model.onnx (int8) and models/stance/card.json (data,
 seed, epochs, held-out pair accuracy of the fp32 and the int8 model).
 
-    python train/train_stance.py [--eval-dir ../shared/eval] [--epochs 2]
+    python train/train_stance.py [--eval-dir ../shared/eval] [--epochs 3]
 """
 import argparse, glob, json, os, random, re, subprocess, sys, tempfile, time, zipfile
 
@@ -191,7 +191,7 @@ def main():
     ap.add_argument("--eval-dir", default=os.path.join(root, "..", "shared", "eval"))
     ap.add_argument("--out", default=os.path.join(root, "models", "stance"))
     ap.add_argument("--cache", default=os.path.join(root, "target", "train-cache"))
-    ap.add_argument("--epochs", type=float, default=2.0)
+    ap.add_argument("--epochs", type=float, default=3.0)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--lr", type=float, default=4e-5)
     ap.add_argument("--batch", type=int, default=16)

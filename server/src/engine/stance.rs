@@ -109,7 +109,7 @@ impl ModelGate {
 
 impl Default for ModelGate {
     fn default() -> Self {
-        ModelGate { threshold: 0.4, refute: 0.85, overrule_support: 0.95, min_coverage: 0.3, refute_with_gap: 0.9, support_with_gap: 0.8 }
+        ModelGate { threshold: 0.5, refute: 0.85, overrule_support: 0.95, min_coverage: 0.3, refute_with_gap: 0.9, support_with_gap: 0.8 }
     }
 }
 
@@ -165,7 +165,7 @@ pub struct RuleScorer {
 
 impl Default for RuleScorer {
     fn default() -> Self {
-        RuleScorer { support_coverage: 0.70, refute_coverage: 0.55, flip_share: 0.2, predicate_coverage: 0.6, max_missing_share: 0.25, max_missing_share_refute: 0.3 }
+        RuleScorer { support_coverage: 0.70, refute_coverage: 0.55, flip_share: 0.2, predicate_coverage: 0.5, max_missing_share: 0.25, max_missing_share_refute: 0.3 }
     }
 }
 
