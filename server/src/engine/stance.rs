@@ -38,7 +38,8 @@ pub struct Assessment {
     /// claim's negated terms are negated in the sentence too ("avoided
     /// sending arms" / "refraining from arms supplies"), nor where the rules
     /// support with every word of the claim ("Xi met Blinken" / "Blinken met
-    /// Xi"): the model misreads negation and word order.
+    /// Xi"): the model misreads negation and word order. Nor where another
+    /// place fills an open-ended slot ("will visit India" / "will visit China").
     pub refutable: bool,
 }
 
