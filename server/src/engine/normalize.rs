@@ -114,14 +114,19 @@ pub struct Features {
     pub tokens: Vec<Token>,
     pub quantities: Vec<Quantity>,
     pub dates: Vec<DateRef>,
-    /// Where the text's first third-person pronoun stands ("She was…", "…,
-    /// it signifies"): its subject may be named in an earlier sentence.
+    /// Where the text's first third-person pronoun that opens a clause stands
+    /// ("She was…", "…, it signifies", "…,” he said"): the clause's subject
+    /// may be named in an earlier sentence. One further on ("…allowed
+    /// Russians to increase their production") refers within the sentence.
     pub anaphor: Option<usize>,
     /// The text refers to a place or party named before ("the country's",
     /// "these supplies").
     pub place_anaphoric: bool,
     /// People and the offices the text gives them.
     pub roles: Vec<Role>,
+    /// The text reports what someone named before said: "…,” he said", "the
+    /// official said", "They also said that…".
+    pub reported: bool,
     /// The text excludes alternatives ("is only known as", "solely"): a
     /// sentence supports it only if it excludes them too.
     pub restrictive: bool,
@@ -157,8 +162,16 @@ const DEMONSTRATIVES: [&str; 2] = ["these", "those"];
 /// Words that exclude alternatives, unless after "not" ("not only").
 const RESTRICTIVES: [&str; 4] = ["only", "solely", "exclusively", "sole"];
 
+/// How many words open a clause: "In 2013 she was ranked…".
+const CLAUSE_OPENING: usize = 3;
+
 /// Pronouns that stand for a subject named before.
 const ANAPHORS: [&str; 8] = ["he", "she", "it", "they", "his", "her", "its", "their"];
+
+/// Those of them that can open a clause further into a sentence ("…, she
+/// made her debut"); a possessive there ("“its largest expansion”") refers
+/// within the sentence.
+const SUBJECT_PRONOUNS: [&str; 4] = ["he", "she", "it", "they"];
 
 impl Features {
     /// The terms to index or query, including negated roots so that
@@ -448,6 +461,23 @@ fn noun_after(raw: &[Raw], at: usize) -> Option<String> {
     raw.get(at + 1).filter(|r| !r.boundary && !lex.stopwords.contains(r.lower.as_str()) && r.lower.chars().all(char::is_alphabetic)).map(|r| lex.word_term(&r.lower))
 }
 
+/// Whether the word at `i` reports speech.
+fn speech_at(raw: &[Raw], i: usize) -> bool {
+    raw.get(i).is_some_and(|r| lexicon::SPEECH_VERBS.contains(&r.lower.as_str()))
+}
+
+/// A pronoun that names a speaker: "they (also) said", "said he".
+fn speaker_pronoun(raw: &[Raw], i: usize) -> bool {
+    SUBJECT_PRONOUNS.contains(&raw[i].lower.as_str()) && (speech_at(raw, i + 1) || speech_at(raw, i + 2) || i > 0 && speech_at(raw, i - 1))
+}
+
+/// Whether the text reports someone named before: a speaker pronoun, or "the
+/// official said" / "said the official".
+fn reported_by_someone_named_before(raw: &[Raw]) -> bool {
+    let the_noun = |i: usize| raw.get(i).is_some_and(|r| !capitalised(&r.text)) && i > 0 && raw[i - 1].lower == "the";
+    (0..raw.len()).any(|i| speaker_pronoun(raw, i) || speech_at(raw, i) && (i > 0 && the_noun(i - 1) || the_noun(i + 2)))
+}
+
 /// The offices the text gives people: "Foreign Minister Annalena Baerbock"
 /// (the name follows) or "Baerbock is the German Foreign Minister" (it precedes).
 fn roles(raw: &[Raw]) -> Vec<Role> {
@@ -482,7 +512,12 @@ pub fn analyze(text: &str) -> Features {
     let lex = &*LEX;
     let raw = raw_words(text);
     let mut f = Features {
-        anaphor: raw.iter().position(|r| ANAPHORS.contains(&r.lower.as_str())),
+        // A speaker ("They also said that…") is not what the text is about.
+        anaphor: raw.iter().enumerate().position(|(i, r)| {
+            let w = r.lower.as_str();
+            (ANAPHORS.contains(&w) && i < CLAUSE_OPENING || SUBJECT_PRONOUNS.contains(&w) && r.boundary) && !speaker_pronoun(&raw, i)
+        }),
+        reported: reported_by_someone_named_before(&raw),
         place_anaphoric: raw.windows(2).any(|w| {
             w[0].lower == "the" && PLACE_ANAPHORS.contains(&w[1].lower.as_str()) || DEMONSTRATIVES.contains(&w[0].lower.as_str())
         }),
@@ -822,6 +857,19 @@ mod tests {
         assert!(calendar("She was born in May."));
         assert!(!calendar("Theresa May spoke."));
         assert!(!calendar("China may help."));
+    }
+
+    #[test]
+    fn pronouns_that_open_a_clause_refer_back_and_speakers_report() {
+        assert_eq!(analyze("She was an executive producer of the sitcom.").anaphor, Some(0));
+        assert_eq!(analyze("After a Telugu film, she made her debut.").anaphor, Some(4));
+        assert_eq!(analyze("It allowed Russians to increase their production.").anaphor, Some(0));
+        assert_eq!(analyze("Officials say this allowed Russians to increase their production.").anaphor, None);
+        let quote = analyze("“Russia will struggle without China,” he said.");
+        assert_eq!((quote.anaphor, quote.reported), (None, true), "the pronoun is the speaker");
+        assert!(analyze("They also said that 90% came from China.").reported);
+        assert!(analyze("“Russia is undertaking its biggest expansion,” the official said.").reported);
+        assert!(!analyze("Blinken said China is the main supplier.").reported);
     }
 
     #[test]

@@ -399,9 +399,13 @@ impl StanceScorer for RuleScorer {
         let subject = claim.tokens.iter().position(|t| t.required && t.kind == Kind::Proper);
         let (mut subject_missing, mut other_name_missing, mut missing_date) = (false, false, false);
         let mut heaviest_missing = 0.0f32;
+        // "She was…": the sentence names its subject in an earlier one, and
+        // the pronoun half-matches it.
+        let pronoun_subject = resolves_subject(claim, evidence);
         for (k, (c, a)) in claim.tokens.iter().zip(&aligned).enumerate() {
             let w = weight(c);
-            let quality = a.as_ref().map_or(0.0, |a| a.quality);
+            let by_pronoun = a.is_none() && Some(k) == subject && pronoun_subject;
+            let quality = a.as_ref().map_or(if by_pronoun { PARTIAL } else { 0.0 }, |a| a.quality);
             total += w;
             matched += w * quality;
             if c.kind == Kind::Word {
@@ -411,7 +415,7 @@ impl StanceScorer for RuleScorer {
             match a {
                 Some(a) if a.flipped => flipped += w,
                 Some(_) => {}
-                None if exclusive_swap.is_some_and(|s| std::ptr::eq(s.claimed, c)) => {}
+                None if exclusive_swap.is_some_and(|s| std::ptr::eq(s.claimed, c)) || by_pronoun => {}
                 None => {
                     if c.required {
                         match c.kind {
@@ -428,8 +432,6 @@ impl StanceScorer for RuleScorer {
         if total <= 0.0 {
             return Assessment::neutral(0.0, Gap::Fact);
         }
-        // "She was…": the sentence names its subject in an earlier one.
-        let subject_missing = subject_missing && !resolves_subject(claim, evidence);
         let coverage = matched / total;
         let negations = claim.tokens.iter().zip(&aligned).filter_map(|(c, a)| a.as_ref().filter(|_| c.negated));
         let (agree, differ) = negations.fold((0, 0), |(s, d), a| if a.flipped { (s, d + 1) } else { (s + 1, d) });
@@ -442,13 +444,12 @@ impl StanceScorer for RuleScorer {
         // one that qualifies a name ("the US Treasury Department") is not;
         // nor is the claim's speaker's ("US officials said") where the
         // sentence reports someone named before ("…,” he said").
-        let reported = evidence.anaphor.is_some() && evidence.tokens.iter().any(|e| e.speech);
         let places_missing = claim.tokens.iter().zip(&aligned).filter(|(t, a)| {
             t.kind == Kind::Geo
                 && t.required
                 && a.is_none()
                 && !exclusive_swap.is_some_and(|s| std::ptr::eq(s.claimed, *t))
-                && !(reported && speaker_place(claim, t))
+                && !(evidence.reported && speaker_place(claim, t))
         });
         let place_missing = places_missing.count() > usize::from(evidence.place_anaphoric);
         let missing_name = missing_date || subject_missing || other_name_missing || place_missing;
@@ -541,6 +542,14 @@ mod tests {
         // A name far into the sentence is an object, not its subject.
         let website = "The website is ranked as the second most popular site in the world by the analysis company Alexa Internet.";
         assert_eq!(assess("YouTube is ranked as the second most popular site in the world.", website).gap, Gap::Minor);
+        // A pronoun that opens the sentence stands for the subject, and counts
+        // towards what the sentence shares with the claim; a speaker does not.
+        let (claim, evidence) = (analyze("Ingushetia was established in 1993."), analyze("It was established on June 4, 1992 after the republic was split in two."));
+        let rare_name = |t: &str| if t == "ingushetia" { 5.0 } else { 1.0 };
+        let a = RuleScorer::default().assess(&Pair { claim: &claim, evidence: &evidence, idf: &rare_name, max_idf: 5.0 });
+        assert_eq!(a.reason.as_deref(), Some("the evidence dates it 1992, not 1993"));
+        let a = assess("Russia's GDP grew by 3% in 2023.", "They also said that 90% of Russia's imports came from China in 2023.");
+        assert_ne!(a.stance, Stance::Refutes);
         // The speaker's place, where the sentence reports someone named before.
         let quote = "“Russia will struggle to continue its war effort without China,” he said.";
         assert_eq!(assess("US officials said Russia will struggle to continue its war effort without China.", quote).gap, Gap::None);
