@@ -52,6 +52,9 @@ pub const NEGATION_PHRASES: &[&[&str]] = &[
     &["denies", "that"],
     &["no", "longer"],
     &["yet", "to"],
+    &["shortage", "of"],
+    &["shortages", "of"],
+    &["lack", "of"],
 ];
 
 /// Words that end a negation's scope (clause changes).

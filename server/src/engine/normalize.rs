@@ -787,6 +787,12 @@ mod tests {
     }
 
     #[test]
+    fn a_shortage_negates() {
+        let negated = |t: &str, w: &str| analyze(t).tokens.iter().any(|t| t.term == canonical_word(w) && t.negated);
+        assert!(negated("Facing a shortage of ammunition, Ukraine held.", "ammunition"));
+    }
+
+    #[test]
     fn negative_prefix_gives_opposite() {
         let f = analyze("an unlimited partnership");
         assert_eq!(f.tokens[0].opposite.as_deref(), Some(canonical_word("limits").as_str()));

@@ -242,7 +242,9 @@ fn slot_swap<'a>(claim: &'a Features, evidence: &'a Features, aligned: &[Option<
             .tokens
             .iter()
             .zip(aligned)
-            .filter(|(t, _)| t.kind != Kind::Geo && !t.speech && near(t, g, CLAIM_SLOT_DISTANCE))
+            // A name anchors only the place next to it ("Capri, Greece"); one
+            // further off is another actor ("Campbell said Japan would…").
+            .filter(|(t, _)| t.kind != Kind::Geo && !t.speech && near(t, g, CLAIM_SLOT_DISTANCE) && (t.kind == Kind::Word || t.pos.abs_diff(g.pos) == 1))
             .filter_map(|(t, a)| Some((t, a.as_ref()?.pos)))
             .collect();
         anchors.sort_by_key(|(t, _)| (t.pos.abs_diff(g.pos), t.kind == Kind::Word));
@@ -664,6 +666,18 @@ mod tests {
         assert_eq!(a.stance, Stance::Refutes);
         let a = assess("China has not directly supplied weapons to Russia.", "China has not directly provided weapons to Russia.");
         assert_eq!(a.stance, Stance::Supports);
+    }
+
+    #[test]
+    fn a_shortage_is_a_lack() {
+        let a = assess("Ukraine lacks ammunition and military equipment.", "Facing a shortage of ammunition and insufficient military equipment, Ukraine is striving to resist.");
+        assert_ne!(a.stance, Stance::Refutes);
+    }
+
+    #[test]
+    fn a_name_anchors_only_the_place_right_after_it() {
+        let a = assess("Kurt Campbell said Japan would hold China responsible.", "Deputy Secretary of State Kurt Campbell reiterated the US commitment to Europe's stability.");
+        assert_ne!(a.stance, Stance::Refutes);
     }
 
     #[test]
