@@ -174,6 +174,11 @@ const ANAPHORS: [&str; 8] = ["he", "she", "it", "they", "his", "her", "its", "th
 const SUBJECT_PRONOUNS: [&str; 4] = ["he", "she", "it", "they"];
 
 impl Features {
+    /// Whether one of the text's terms is `term`.
+    pub fn mentions(&self, term: &str) -> bool {
+        self.tokens.iter().any(|t| t.term == term)
+    }
+
     /// The terms to index or query, including negated roots so that
     /// "limits" finds "unlimited".
     pub fn terms(&self) -> impl Iterator<Item = &str> {

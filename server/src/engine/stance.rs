@@ -258,7 +258,7 @@ fn slot_swap<'a>(claim: &'a Features, evidence: &'a Features, aligned: &[Option<
         if anchors.iter().any(|&(_, at)| window(at).iter().any(|e| e.term == g.term)) {
             return None;
         }
-        let found = window(anchors.first()?.1).into_iter().find(|e| !claim.tokens.iter().any(|t| t.term == e.term))?;
+        let found = window(anchors.first()?.1).into_iter().find(|e| !claim.mentions(&e.term))?;
         // "Capri, Greece": a place right after a name is an attribute of it.
         // Otherwise the slot is exclusive unless an open-ended predicate
         // (visit, supply) governs it.
@@ -376,7 +376,7 @@ fn resolves_subject(claim: &Features, evidence: &Features) -> bool {
             && w[0].kind == Kind::Proper
             && !w[0].required
             && w[0].pos + 1 == w[1].pos
-            && !claim.tokens.iter().any(|c| c.term == w[1].term)
+            && !claim.mentions(&w[1].term)
     });
     !other_person
 }
@@ -456,7 +456,7 @@ impl StanceScorer for RuleScorer {
         let place_missing = places_missing.count() > usize::from(evidence.place_anaphoric);
         let missing_name = missing_date || subject_missing || other_name_missing || place_missing;
         // A sentence whose first name is one the claim lacks is about someone else.
-        let own_subject = evidence.tokens.iter().find(|t| t.required && t.kind == Kind::Proper).is_some_and(|t| t.pos < SUBJECT_REACH && !claim.tokens.iter().any(|c| c.term == t.term));
+        let own_subject = evidence.tokens.iter().find(|t| t.required && t.kind == Kind::Proper).is_some_and(|t| t.pos < SUBJECT_REACH && !claim.mentions(&t.term));
         let figures_complete = numbers.found + numbers.conflicting + numbers.unstated_ranks == numbers.stated;
         let gap = if missing_date || other_name_missing || place_missing || !figures_complete || subject_missing && own_subject {
             Gap::Fact
@@ -470,7 +470,7 @@ impl StanceScorer for RuleScorer {
         // conflicting part counts as found: it is what the two sentences share
         // a slot for.
         let swapped_weight = exclusive_swap
-            .filter(|s| !evidence.tokens.iter().any(|e| e.term == s.claimed.term))
+            .filter(|s| !evidence.mentions(&s.claimed.term))
             .map_or(0.0, |s| weight(s.claimed));
         let rest = (matched + swapped_weight + number_weight * numbers.conflicting as f32) / total;
         // What the two sentences share besides the numbers: two figures about
