@@ -690,8 +690,9 @@ pub fn analyze(text: &str) -> Features {
         if let Some((n, id, city)) = geo {
             // A capital is the city only where something happens in or goes to
             // it; elsewhere it stands for its government.
-            let clause = raw[..=i].iter().rposition(|r| r.boundary).unwrap_or(0);
-            let located = raw[clause.max(i.saturating_sub(3))..i].iter().any(|r| lexicon::LOCATIVES.contains(&r.lower.as_str()));
+            let from = i.saturating_sub(3);
+            let clause = raw[from..=i].iter().rposition(|r| r.boundary).map_or(from, |p| from + p);
+            let located = raw[clause..i].iter().any(|r| lexicon::LOCATIVES.contains(&r.lower.as_str()));
             f.tokens.push(Token {
                 city: city.filter(|_| located),
                 text: raw[i..i + n].iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" "),
