@@ -6,6 +6,7 @@
 #   FACTCHECK_MODELS=""  scripts/eval.sh ...                      (lexical engine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/serving.sh
 bin=target/release
 eval_dir=${EVAL_DIR:-../shared/eval}
 ext=$eval_dir/external
@@ -18,15 +19,9 @@ sets=("$@")
 row() { # name corpus claims
   local name=$1 corpus=$2 claims=$3 data=target/eval/$mode-$1 log=target/eval/$mode-$1.log
   mkdir -p target/eval
-  FACTCHECK_MODELS=$models "$bin/factcheck-server" --listen 127.0.0.1:$port --metrics-listen "" \
-    --data-dir "$data" --corpus "$corpus" >"$log" 2>&1 &
-  local pid=$!
-  until "$bin/factcheck" --addr 127.0.0.1:$port health >/dev/null 2>&1; do
-    kill -0 $pid 2>/dev/null || { cat "$log" >&2; exit 1; }
-    sleep 1
-  done
+  serve_corpus "$bin" "$port" "$models" "$data" "$corpus" "$log"
   "$bin/factcheck" --addr 127.0.0.1:$port --json eval "$claims" >target/eval/$mode-$name.json
-  kill $pid; wait $pid || true
+  kill "$server"; wait "$server" || true
   python3 - "$name" "$corpus" "$mode" target/eval/$mode-$name.json <<'PY'
 import json, sys
 name, corpus, mode, path = sys.argv[1:]

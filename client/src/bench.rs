@@ -112,7 +112,7 @@ impl Claims {
 
 async fn one(workload: Workload, channel: &Channel, claims: &Claims, n: u64) -> Result<(), tonic::Status> {
     let mut client = Client::new(channel.clone());
-    let verify = |claim: String| pb::VerifyClaimRequest { claim, max_citations: 3 };
+    let verify = |claim: String| pb::VerifyClaimRequest { claim, max_citations: 3, explain: false };
     match (workload, n % 20) {
         (Workload::Health, _) => {
             HealthClient::new(channel.clone()).check(HealthCheckRequest { service: String::new() }).await?;
@@ -125,7 +125,7 @@ async fn one(workload: Workload, channel: &Channel, claims: &Claims, n: u64) -> 
             client.check_text(pb::CheckTextRequest { text, max_citations: 2 }).await?;
         }
         (Workload::Mixed, 16..=17) => {
-            let items: Vec<_> = (0..5).map(|i| pb::VerifyClaimsRequest { request_id: i.to_string(), claim: claims.next(), max_citations: 1 }).collect();
+            let items: Vec<_> = (0..5).map(|i| pb::VerifyClaimsRequest { request_id: i.to_string(), claim: claims.next(), max_citations: 1, explain: false }).collect();
             let mut answers = client.verify_claims(futures::stream::iter(items)).await?.into_inner();
             while answers.message().await?.is_some() {}
         }

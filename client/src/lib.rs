@@ -24,7 +24,13 @@ pub async fn channel(addr: &str) -> anyhow::Result<Channel> {
 
 /// Verifies one claim.
 pub async fn verify(client: &mut Client, claim: &str, max_citations: u32) -> Result<pb::VerifyClaimResponse, tonic::Status> {
-    let request = pb::VerifyClaimRequest { claim: claim.to_string(), max_citations };
+    verify_explained(client, claim, max_citations, false).await
+}
+
+/// Verifies one claim; with `explain`, each citation says which rules fired
+/// and what the stance model read.
+pub async fn verify_explained(client: &mut Client, claim: &str, max_citations: u32, explain: bool) -> Result<pb::VerifyClaimResponse, tonic::Status> {
+    let request = pb::VerifyClaimRequest { claim: claim.to_string(), max_citations, explain };
     Ok(client.verify_claim(request).await?.into_inner())
 }
 
@@ -54,11 +60,30 @@ pub fn stance_name(stance: i32) -> &'static str {
     }
 }
 
+pub fn effect_name(effect: i32) -> &'static str {
+    match pb::RuleEffect::try_from(effect) {
+        Ok(pb::RuleEffect::Supports) => "supports",
+        Ok(pb::RuleEffect::Refutes) => "refutes",
+        Ok(pb::RuleEffect::Veto) => "veto",
+        _ => "unspecified",
+    }
+}
+
+fn explanation_json(e: &pb::Explanation) -> serde_json::Value {
+    let rules: Vec<_> = e
+        .rules
+        .iter()
+        .map(|r| serde_json::json!({"rule": r.rule, "effect": effect_name(r.effect), "params": r.params, "message": r.message, "decisive": r.decisive}))
+        .collect();
+    let model = e.model.map(|m| serde_json::json!({"supports": m.supports, "refutes": m.refutes, "not_enough_info": m.not_enough_info}));
+    serde_json::json!({"rules": rules, "model": model})
+}
+
 fn citations_json(citations: &[pb::Citation]) -> serde_json::Value {
     citations
         .iter()
         .map(|c| {
-            serde_json::json!({
+            let mut json = serde_json::json!({
                 "article_id": c.article_id,
                 "article_title": c.article_title,
                 "text": c.text,
@@ -67,7 +92,11 @@ fn citations_json(citations: &[pb::Citation]) -> serde_json::Value {
                 "stance": stance_name(c.stance).to_uppercase(),
                 "score": c.score,
                 "attribution": c.attribution,
-            })
+            });
+            if let Some(e) = &c.explanation {
+                json["explanation"] = explanation_json(e);
+            }
+            json
         })
         .collect()
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use factcheck_client::bench;
 use factcheck_client::eval::{self, CLASSES, Outcome};
-use factcheck_client::{article_json, channel, check_json, pb, response_json, rfc3339, stance_name, verdict_name, verify, with_token};
+use factcheck_client::{article_json, channel, check_json, effect_name, pb, response_json, rfc3339, stance_name, verdict_name, verify, verify_explained, with_token};
 use factcheck_proto::v1::fact_check_service_client::FactCheckServiceClient;
 use futures::StreamExt;
 use tonic::transport::Channel;
@@ -44,6 +44,9 @@ enum Command {
         /// Exit with status 3 unless the verdict is this one (for smoke tests).
         #[arg(long, value_parser = ["SUPPORTED", "CONTRADICTED", "UNKNOWN"])]
         expect: Option<String>,
+        /// Show, per citation, the rules that fired and the stance model's probabilities.
+        #[arg(long)]
+        explain: bool,
     },
     /// Check a paragraph or document (file, or "-" for standard input): each
     /// check-worthy claim is highlighted with its verdict.
@@ -193,6 +196,23 @@ fn print_verification(r: &pb::VerifyClaimResponse) {
     print_citations(&r.citations, "");
 }
 
+/// `verify --explain`: per citation, the rules that fired (the decisive one
+/// marked) and the stance model's probabilities.
+fn print_explanation(r: &pb::VerifyClaimResponse) {
+    for (i, c) in r.citations.iter().enumerate() {
+        let Some(e) = &c.explanation else { continue };
+        println!("\n[{}] why {}:", i + 1, stance_name(c.stance));
+        for rule in &e.rules {
+            let mark = if rule.decisive { "*" } else { " " };
+            println!("  {mark} {:<22} {:<8} {}", rule.rule, effect_name(rule.effect), rule.message);
+        }
+        match e.model {
+            Some(m) => println!("    stance model: supports {:.2} · refutes {:.2} · not enough info {:.2}", m.supports, m.refutes, m.not_enough_info),
+            None => println!("    stance model: did not read this pair"),
+        }
+    }
+}
+
 /// ANSI colour of a verdict: green, red, yellow.
 fn colour(verdict: i32) -> &'static str {
     match pb::Verdict::try_from(verdict) {
@@ -242,7 +262,7 @@ async fn verify_batch(client: &mut FactCheckServiceClient<Channel>, file: &PathB
         .collect::<anyhow::Result<_>>()?;
     let claims: std::collections::HashMap<String, String> = rows.iter().enumerate().map(|(i, r)| (i.to_string(), r.claim.clone())).collect();
     let ids: Vec<String> = rows.iter().enumerate().map(|(i, r)| if r.id.is_empty() { i.to_string() } else { r.id.clone() }).collect();
-    let requests = rows.into_iter().enumerate().map(move |(i, r)| pb::VerifyClaimsRequest { request_id: i.to_string(), claim: r.claim, max_citations });
+    let requests = rows.into_iter().enumerate().map(move |(i, r)| pb::VerifyClaimsRequest { request_id: i.to_string(), claim: r.claim, max_citations, explain: false });
     let mut answers = client.verify_claims(futures::stream::iter(requests)).await?.into_inner();
     let mut stdout = std::io::stdout().lock();
     while let Some(a) = answers.message().await? {
@@ -400,9 +420,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut client = FactCheckServiceClient::new(ch.clone());
     match cli.command {
         Command::Verify { batch: Some(file), max_citations, .. } => verify_batch(&mut client, &file, max_citations, cli.json).await?,
-        Command::Verify { claim, max_citations, expect, .. } => {
-            let r = verify(&mut client, claim.as_deref().unwrap_or_default(), max_citations).await?;
-            if cli.json { println!("{}", serde_json::to_string_pretty(&response_json(&r))?) } else { print_verification(&r) }
+        Command::Verify { claim, max_citations, expect, explain, .. } => {
+            let r = verify_explained(&mut client, claim.as_deref().unwrap_or_default(), max_citations, explain).await?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&response_json(&r))?)
+            } else {
+                print_verification(&r);
+                print_explanation(&r);
+            }
             let got = verdict_name(r.verdict).to_uppercase();
             if expect.is_some_and(|e| e != got) {
                 return Err(UnexpectedVerdict(got).into());

@@ -6,12 +6,15 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use factcheck_server::engine::article::segment;
-use factcheck_server::engine::index::{Index, evidence_text};
-use factcheck_server::engine::normalize::analyze;
-use factcheck_server::engine::stance::{Pair, RuleScorer, StanceScorer};
-use factcheck_server::engine::verdict::decide;
-use factcheck_server::engine::{Engine, corpus};
+use factcheck_server::engine::ingest::corpus;
+use factcheck_server::engine::ingest::segment::segment;
+use factcheck_server::engine::judge::decide::decide;
+use factcheck_server::engine::judge::rules::RuleScorer;
+use factcheck_server::engine::judge::thresholds::Thresholds;
+use factcheck_server::engine::judge::{Pair, StanceScorer};
+use factcheck_server::engine::language::analyze;
+use factcheck_server::engine::retrieve::index::Index;
+use factcheck_server::engine::{Engine, evidence_text};
 
 const CLAIM: &str = "More than 70% of Russia's machine tool imports in the last quarter of 2023 came from China.";
 
@@ -25,7 +28,7 @@ fn stages(c: &mut Criterion) {
         .iter()
         .map(|id| std::sync::Arc::new(engine.get(id).unwrap().unwrap()))
         .collect();
-    let index = Index::build(articles);
+    let index = Index::build(articles, 1024);
     let claim = analyze(CLAIM);
     let hits = index.search(&claim, 30);
     let (best, unit) = index.unit(hits[0].0);
@@ -51,7 +54,7 @@ fn stages(c: &mut Criterion) {
     c.bench_function("normalise a claim", |b| b.iter(|| analyze(black_box(CLAIM))));
     c.bench_function("retrieve 30 candidates (BM25, seeds)", |b| b.iter(|| index.search(black_box(&claim), 30)));
     c.bench_function("stance of one pair", |b| b.iter(|| scorer.assess(black_box(&pair))));
-    c.bench_function("aggregate 30 assessments", |b| b.iter(|| decide(black_box(&assessed))));
+    c.bench_function("aggregate 30 assessments", |b| b.iter(|| decide(black_box(&assessed), &Thresholds::default())));
     c.bench_function("verify (whole pipeline, seeds)", |b| b.iter(|| engine.verify(black_box(CLAIM), 5).unwrap()));
 }
 

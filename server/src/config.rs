@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
-use crate::engine::stance::ModelGate;
+use crate::engine::judge::thresholds::ModelGate;
 
 /// A setting that must not reach logs: Debug prints "[redacted]".
 #[derive(Clone, PartialEq, Eq)]

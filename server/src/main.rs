@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use factcheck_server::config::Config;
+use factcheck_server::engine::ingest::corpus;
+use factcheck_server::engine::judge::thresholds::{ModelGate, Thresholds};
 use factcheck_server::engine::models::Models;
-use factcheck_server::engine::stance::{ModelGate, RuleScorer};
-use factcheck_server::engine::{Engine, corpus};
+use factcheck_server::engine::Engine;
 use factcheck_server::{ServeOptions, telemetry};
 use tokio::net::TcpListener;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
@@ -73,8 +74,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let (data_dir, corpus_path, models_dir) = (config.data_dir.clone(), config.corpus.clone(), config.models.clone());
     let gate = ModelGate { threshold: config.model_threshold, min_coverage: config.model_min_coverage, ..ModelGate::default() };
+    let thresholds = Thresholds { gate, ..Thresholds::default() };
     let engine = tokio::task::spawn_blocking(move || -> anyhow::Result<Engine> {
-        let engine = Engine::new(&data_dir, Box::new(RuleScorer::default()), load_models(&models_dir))?.with_gate(gate);
+        let engine = Engine::builder(&data_dir).models(load_models(&models_dir)).thresholds(thresholds).open()?;
         info!(articles = engine.article_count(), units = engine.unit_count(), "store opened");
         if !corpus_path.is_empty() {
             let articles = corpus::load(std::path::Path::new(&corpus_path))?;

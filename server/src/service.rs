@@ -16,9 +16,7 @@ use tonic_types::{ErrorDetails, StatusExt};
 use tracing::Instrument;
 
 use crate::config::Secret;
-use crate::engine::corpus::NewArticle;
-use crate::engine::stance::Stance;
-use crate::engine::{Article, Change, Citation, Engine, ListQuery, Source, Verdict, Verification};
+use crate::engine::{Article, Change, Citation, Engine, Explanation, FiredRule, ListQuery, NewArticle, RuleEffect, Source, Stance, Verdict, Verification};
 use crate::error::{Error, Reason};
 use crate::metrics::{Metrics, VerdictLabels};
 
@@ -131,9 +129,9 @@ fn to_timestamp(t: Option<(i64, i32)>) -> Option<prost_types::Timestamp> {
 impl FactCheckService for FactCheckApi {
     async fn verify_claim(&self, request: Request<pb::VerifyClaimRequest>) -> Result<Response<pb::VerifyClaimResponse>, Status> {
         let (claim, max_citations) = validate_claim(&request.get_ref().claim, request.get_ref().max_citations)?;
-        let engine = self.engine.clone();
+        let (engine, explain) = (self.engine.clone(), request.get_ref().explain);
         let verification = blocking(move || engine.verify(&claim, max_citations)).await?;
-        Ok(Response::new(verification_proto(&self.metrics, verification)))
+        Ok(Response::new(verification_proto(&self.metrics, verification, explain)))
     }
 
     type VerifyClaimsStream = ReceiverStream<Result<pb::VerifyClaimsResponse, Status>>;
@@ -154,7 +152,7 @@ impl FactCheckService for FactCheckApi {
                             Err(e) => Err(e),
                         };
                         let result = match result {
-                            Ok(v) => pb::verify_claims_response::Result::Verification(verification_proto(&metrics, v)),
+                            Ok(v) => pb::verify_claims_response::Result::Verification(verification_proto(&metrics, v, item.explain)),
                             Err(e) => pb::verify_claims_response::Result::Error(item_error(e)),
                         };
                         pb::VerifyClaimsResponse { request_id: item.request_id, result: Some(result) }
@@ -198,7 +196,7 @@ impl FactCheckService for FactCheckApi {
                     Verdict::Contradicted => summary.contradicted += 1,
                     Verdict::Unknown => summary.unknown += 1,
                 }
-                let v = verification_proto(&self.metrics, c.verification);
+                let v = verification_proto(&self.metrics, c.verification, false);
                 pb::CheckedClaim {
                     text: text[c.start..c.end].to_string(),
                     start: c.start as u64,
@@ -320,7 +318,7 @@ pub fn fuzz_one(data: &[u8]) {
     use prost::Message;
     if let Ok(req) = pb::VerifyClaimRequest::decode(data) {
         if let Ok((claim, _)) = validate_claim(&req.claim, req.max_citations) {
-            let _ = crate::engine::normalize::analyze(&claim);
+            let _ = crate::engine::language::analyze(&claim);
         }
     }
     if let Ok(req) = pb::IngestArticlesRequest::decode(data) {
@@ -379,7 +377,7 @@ fn article_proto(a: Article, with_body: bool) -> pb::Article {
     }
 }
 
-fn citation_proto(c: Citation) -> pb::Citation {
+fn citation_proto(c: Citation, explain: bool) -> pb::Citation {
     pb::Citation {
         article_id: c.article_id,
         article_title: c.article_title,
@@ -394,11 +392,32 @@ fn citation_proto(c: Citation) -> pb::Citation {
         .into(),
         score: c.score,
         attribution: c.attribution,
+        explanation: explain.then(|| c.explanation.into()),
     }
 }
 
-/// The contract's form of a verification; counts the verdict.
-fn verification_proto(metrics: &Metrics, v: Verification) -> pb::VerifyClaimResponse {
+impl From<Explanation> for pb::Explanation {
+    fn from(e: Explanation) -> Self {
+        let model = e.model.map(|p| pb::ModelStance { supports: p.supports, refutes: p.refutes, not_enough_info: p.nei });
+        pb::Explanation { rules: e.rules.into_iter().map(Into::into).collect(), model }
+    }
+}
+
+impl From<FiredRule> for pb::RuleFiring {
+    fn from(r: FiredRule) -> Self {
+        let effect = match r.effect {
+            RuleEffect::Supports => pb::RuleEffect::Supports,
+            RuleEffect::Refutes => pb::RuleEffect::Refutes,
+            RuleEffect::Veto => pb::RuleEffect::Veto,
+        };
+        let params = r.params.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        pb::RuleFiring { rule: r.id.to_string(), effect: effect.into(), params, message: r.message, decisive: r.decisive }
+    }
+}
+
+/// The contract's form of a verification (with each citation's explanation
+/// if asked); counts the verdict.
+fn verification_proto(metrics: &Metrics, v: Verification, explain: bool) -> pb::VerifyClaimResponse {
     let verdict = match v.verdict {
         Verdict::Supported => pb::Verdict::Supported,
         Verdict::Contradicted => pb::Verdict::Contradicted,
@@ -410,7 +429,7 @@ fn verification_proto(metrics: &Metrics, v: Verification) -> pb::VerifyClaimResp
         confidence: v.confidence,
         reason: v.reason,
         store_version: v.store_version,
-        citations: v.citations.into_iter().map(citation_proto).collect(),
+        citations: v.citations.into_iter().map(|c| citation_proto(c, explain)).collect(),
     }
 }
 

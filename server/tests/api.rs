@@ -10,7 +10,8 @@ use common::{TestServer, seeds_dir};
 use factcheck_client::{Client, pb};
 use factcheck_server::ServeOptions;
 use factcheck_server::engine::Engine;
-use factcheck_server::engine::stance::{Assessment, Pair, RuleScorer, StanceScorer};
+use factcheck_server::engine::judge::rules::RuleScorer;
+use factcheck_server::engine::judge::{Assessment, Pair, StanceScorer};
 use pb::verify_claims_response::Result as ItemResult;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request};
@@ -60,7 +61,7 @@ async fn streams_ten_thousand_claims_each_answered_once_with_bounded_memory() {
     tokio::spawn(async move {
         for i in 0..n {
             let claim = claims[i % claims.len()].to_string();
-            if tx.send(pb::VerifyClaimsRequest { request_id: i.to_string(), claim, max_citations: 1 }).await.is_err() {
+            if tx.send(pb::VerifyClaimsRequest { request_id: i.to_string(), claim, max_citations: 1, explain: false }).await.is_err() {
                 break;
             }
         }
@@ -106,13 +107,13 @@ impl StanceScorer for SlowWhenAsked {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_answers_may_complete_out_of_order() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::new(dir.path(), Box::new(SlowWhenAsked), None).unwrap();
+    let engine = Engine::builder(dir.path()).scorer(Box::new(SlowWhenAsked)).open().unwrap();
     let server = TestServer::start_with(engine, Some(&seeds_dir()), ServeOptions::default()).await;
     let mut client = server.client().await;
     let items = ["Italy slowly holds the G7 presidency.", "Italy holds the G7 presidency.", "Japan is a G7 member."]
         .iter()
         .enumerate()
-        .map(|(i, c)| pb::VerifyClaimsRequest { request_id: format!("r{i}"), claim: c.to_string(), max_citations: 0 })
+        .map(|(i, c)| pb::VerifyClaimsRequest { request_id: format!("r{i}"), claim: c.to_string(), max_citations: 0, explain: false })
         .collect::<Vec<_>>();
     let mut answers = client.verify_claims(futures::stream::iter(items)).await.unwrap().into_inner();
     let mut order = Vec::new();
@@ -281,4 +282,21 @@ async fn pagination_visits_every_article_exactly_once() {
         assert_eq!(client.list_articles(bad).await.unwrap_err().code(), Code::InvalidArgument);
     }
     server.stop().await;
+}
+
+#[tokio::test]
+async fn explains_citations_only_when_asked() {
+    let (server, _dir) = start(ServeOptions::default()).await;
+    let mut client = server.client().await;
+    let claim = "Japan is not a member of the G7.";
+    let plain = factcheck_client::verify(&mut client, claim, 1).await.unwrap();
+    assert!(plain.citations.iter().all(|c| c.explanation.is_none()), "no explanation unless asked");
+    let explained = factcheck_client::verify_explained(&mut client, claim, 1, true).await.unwrap();
+    assert_eq!(explained.verdict, pb::Verdict::Contradicted as i32);
+    let e = explained.citations[0].explanation.as_ref().expect("an explanation");
+    let decisive: Vec<_> = e.rules.iter().filter(|r| r.decisive).collect();
+    assert_eq!(decisive.len(), 1, "{:?}", e.rules);
+    assert_eq!((decisive[0].rule.as_str(), decisive[0].effect), ("negation", pb::RuleEffect::Refutes as i32));
+    assert_eq!(decisive[0].message, explained.reason);
+    assert!(e.model.is_none(), "the lexical engine has no stance model");
 }

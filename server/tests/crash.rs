@@ -14,8 +14,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use factcheck_client::{Client, pb, verify};
-use factcheck_server::engine::article::check_units;
-use factcheck_server::engine::store::{Article, Store};
+use factcheck_server::engine::ingest::segment::check_units;
+use factcheck_server::engine::store::Store;
+use factcheck_server::engine::Article;
 use factcheck_server::engine::Engine;
 
 const ARTICLES: usize = 30_000;

@@ -9,14 +9,13 @@ use std::path::Path;
 use common::{TestServer, models, models_or_skip, seeds_dir, shared_eval};
 use factcheck_server::ServeOptions;
 use factcheck_server::engine::Engine;
-use factcheck_server::engine::stance::RuleScorer;
 use factcheck_client::eval::{self, Outcome, Report};
 use factcheck_client::verify;
 
 /// Scores `file` against the seeds, with the semantic engine when `semantic`.
 async fn evaluate(file: &Path, semantic: bool) -> Report {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::new(dir.path(), Box::new(RuleScorer::default()), if semantic { models() } else { None }).unwrap();
+    let engine = Engine::builder(dir.path()).models(if semantic { models() } else { None }).open().unwrap();
     let server = TestServer::start_with(engine, Some(&seeds_dir()), ServeOptions::default()).await;
     let mut client = server.client().await;
     let examples = eval::parse(&std::fs::read_to_string(file).unwrap()).unwrap();

@@ -16,12 +16,12 @@ fn replay(target: &str, check: fn(&[u8])) -> usize {
 
 #[test]
 fn segment_corpus() {
-    assert!(replay("segment", factcheck_server::engine::article::fuzz_one) >= 5);
+    assert!(replay("segment", factcheck_server::engine::ingest::segment::fuzz_one) >= 5);
 }
 
 #[test]
 fn normalize_corpus() {
-    assert!(replay("normalize", factcheck_server::engine::normalize::fuzz_one) >= 5);
+    assert!(replay("normalize", factcheck_server::engine::language::fuzz_one) >= 5);
 }
 
 #[test]

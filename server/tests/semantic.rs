@@ -8,7 +8,6 @@ use common::{TestServer, models_or_skip, seeds_dir};
 use factcheck_client::verify;
 use factcheck_proto::v1::Verdict;
 use factcheck_server::engine::models::Models;
-use factcheck_server::engine::stance::RuleScorer;
 use factcheck_server::engine::Engine;
 use factcheck_server::error::Error;
 use factcheck_server::{SEMANTIC_HEALTH_NAME, ServeOptions};
@@ -42,7 +41,7 @@ async fn lexical_server_reports_it_in_health() {
 async fn paraphrases_find_their_evidence() {
     let Some(models) = models_or_skip() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::new(dir.path(), Box::new(RuleScorer::default()), Some(models)).unwrap();
+    let engine = Engine::builder(dir.path()).models(Some(models)).open().unwrap();
     let server = TestServer::start_with(engine, Some(&seeds_dir()), ServeOptions::default()).await;
     assert_eq!(semantic_status(&server).await, ServingStatus::Serving as i32);
     let mut client = server.client().await;

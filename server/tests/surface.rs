@@ -10,7 +10,8 @@ use common::{TestServer, seeds_dir};
 use factcheck_client::{Client, pb, verify};
 use factcheck_server::ServeOptions;
 use factcheck_server::engine::Engine;
-use factcheck_server::engine::stance::{Assessment, Pair, RuleScorer, StanceScorer};
+use factcheck_server::engine::judge::rules::RuleScorer;
+use factcheck_server::engine::judge::{Assessment, Pair, StanceScorer};
 use tonic::Code;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
@@ -32,7 +33,7 @@ impl StanceScorer for Panics {
 
 async fn start(scorer: Box<dyn StanceScorer>, options: ServeOptions) -> (TestServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::new(dir.path(), scorer, None).unwrap();
+    let engine = Engine::builder(dir.path()).scorer(scorer).open().unwrap();
     (TestServer::start_with(engine, Some(&seeds_dir()), options).await, dir)
 }
 
@@ -72,7 +73,7 @@ async fn enforces_deadlines() {
     let (server, _dir) = start(Box::new(Slow(Duration::from_millis(40))), options).await;
     let mut client = server.client().await;
     // The caller's shorter deadline wins.
-    let mut request = tonic::Request::new(pb::VerifyClaimRequest { claim: CLAIM.into(), max_citations: 0 });
+    let mut request = tonic::Request::new(pb::VerifyClaimRequest { claim: CLAIM.into(), max_citations: 0, explain: false });
     request.set_timeout(Duration::from_millis(100));
     let t = Instant::now();
     let status = client.verify_claim(request).await.unwrap_err();

@@ -1,153 +1,139 @@
-//! The domain engine: ingest, store, index, verify. It knows nothing of gRPC.
+//! The domain engine: ingest, store, retrieve, judge. It knows nothing of gRPC.
 //!
-//! One verification: normalise the claim → retrieve candidate sentences (BM25
-//! over canonical terms, fused with dense retrieval when the engine has
-//! models) → score each candidate's stance (`stance`: rules, and the trained
-//! stance model on the best few) → aggregate to a verdict, a confidence and
-//! citations (`verdict`).
+//! # Layout
+//!
+//! One verification reads: analyse the claim (`language`) → retrieve
+//! candidate sentences (`retrieve`) → judge each and decide (`judge`) → cite.
+//!
+//! ```text
+//! engine/
+//! ├── mod.rs          Engine and its builder: the pipeline, ingest, delete, list
+//! ├── domain.rs       Article, Unit, Source, NewArticle, Citation, Verification,
+//! │                   Stance, Verdict, evidence_text: the types every stage speaks
+//! ├── store.rs        the sled claim store (articles and their vectors)
+//! ├── models.rs       ONNX Runtime sessions: the embedder and the stance model
+//! ├── ingest/         from an article as given to the article as stored
+//! │   ├── corpus.rs       reading a folder of .txt files or a JSONL corpus
+//! │   ├── segment.rs      boilerplate, sentence splitting, check-worthiness
+//! │   └── attribution.rs  who asserts a sentence
+//! ├── language/       the analysis of one sentence into Features
+//! │   ├── mod.rs          analyze: the passes, in order
+//! │   ├── features.rs     Features, Token, Quantity, DateRef, Role
+//! │   ├── words.rs        splitting into words, the structure passes mark
+//! │   ├── discourse.rs    pass: pronouns that refer back, reported speech
+//! │   ├── roles.rs        pass: offices
+//! │   ├── negation.rs     pass: negation scopes
+//! │   ├── quantities.rs   pass: numbers, shares, ranks, dates
+//! │   ├── terms.rs        pass: places, calendar names, stemmed words
+//! │   ├── lexicon.rs      the word lists
+//! │   └── dictionary.rs   the word lists compiled for lookup (and their invariants)
+//! ├── retrieve/       candidate sentences for a claim
+//! │   ├── mod.rs          reciprocal-rank fusion of the two retrievers
+//! │   ├── index.rs        BM25 postings, the unit table, analysed units (cached)
+//! │   └── dense.rs        int8 unit vectors, exhaustive cosine search
+//! └── judge/          stance of each candidate, and the verdict
+//!     ├── mod.rs          Judge, Assessment, Gap, the StanceScorer trait
+//!     ├── rules/          the lexical rules: registry (RuleId), signals, alignment,
+//!     │                   figures, slots, and the conflict and veto rules
+//!     ├── gate.rs         when the stance model may overrule the rules
+//!     ├── decide.rs       aggregation into a verdict, confidence and citation order
+//!     └── thresholds.rs   every threshold the judge applies
+//! ```
+//!
+//! Dependencies point one way: `domain` depends on nothing; `language` on
+//! its word lists; `ingest`, `retrieve` and `judge` on `domain` and
+//! `language`; this module on all of them.
 
-pub mod article;
-pub mod attribution;
-pub mod corpus;
-pub mod dense;
-pub mod index;
-mod lexicon;
+pub mod domain;
+pub mod ingest;
+pub mod judge;
+pub mod language;
 pub mod models;
-pub mod normalize;
-pub mod stance;
+pub mod retrieve;
 pub mod store;
-pub mod verdict;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use self::corpus::NewArticle;
-use self::dense::Dense;
+pub use self::domain::*;
+use self::judge::rules::RuleScorer;
+use self::judge::thresholds::Thresholds;
+use self::judge::{Candidate, Claim, Judge, StanceScorer};
+use self::language::analyze;
 use self::models::Models;
-pub use self::store::{Article, Change, Source};
-use self::index::{Index, evidence_text};
-use self::normalize::analyze;
-use self::stance::{ModelGate, Pair, RuleScorer, Stance, StanceScorer, combine};
+use self::retrieve::dense::{self, Dense};
+use self::retrieve::index::Index;
 use self::store::Store;
-pub use self::verdict::Verdict;
 use crate::error::Result;
 
-/// Candidate sentences scored per claim: enough to find the evidence among
-/// near-duplicates, few enough to keep a verification well under a millisecond.
-const CANDIDATES: usize = 30;
-/// Candidates added by dense retrieval: paraphrases BM25 misses.
-const DENSE_CANDIDATES: usize = 10;
-/// Candidates the stance model reads (it costs ~2–5 ms a pair; rules are µs).
-const MODEL_PAIRS: usize = 4;
-/// Reciprocal-rank fusion constant (Cormack et al.): damps the top ranks' lead.
-const RRF_K: f32 = 60.0;
+/// Analysed units kept per index: about 2 KB each, so 100k is ~200 MB at
+/// most; a store that holds more analyses the rest again when they are
+/// candidates.
+pub const DEFAULT_CACHED_FEATURES: usize = 100_000;
 
-/// One evidence sentence as the engine reports it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Citation {
-    pub article_id: String,
-    pub article_title: String,
-    pub text: String,
-    pub start: usize,
-    pub end: usize,
-    pub stance: Stance,
-    pub score: f32,
-    pub attribution: String,
+/// How to open an engine: [`Engine::builder`], then [`EngineBuilder::open`].
+pub struct EngineBuilder {
+    data_dir: PathBuf,
+    rules: Option<Box<dyn StanceScorer>>,
+    models: Option<Arc<Models>>,
+    thresholds: Thresholds,
+    cached_features: usize,
 }
 
-/// The engine's answer for one claim.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Verification {
-    pub verdict: Verdict,
-    pub confidence: f32,
-    pub citations: Vec<Citation>,
-    pub reason: String,
-    pub store_version: u64,
-}
-
-/// Most claims `check_text` verifies in one text.
-pub const MAX_CHECK_CLAIMS: usize = 200;
-
-/// One check-worthy claim found in a text, with its verification.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckedClaim {
-    /// Byte offsets into the checked text.
-    pub start: usize,
-    pub end: usize,
-    pub verification: Verification,
-}
-
-/// The answer to `check_text`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckedText {
-    pub claims: Vec<CheckedClaim>,
-    /// Sentences that are not check-worthy, or beyond `MAX_CHECK_CLAIMS`.
-    pub skipped: usize,
-}
-
-/// A page request over the stored articles, in id order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListQuery {
-    /// Start after this id (the previous page's last).
-    pub after: Option<String>,
-    pub limit: usize,
-    pub publisher: Option<String>,
-    /// Published at or after, as (unix seconds, nanos).
-    pub published_after: Option<(i64, i32)>,
-    /// Published before.
-    pub published_before: Option<(i64, i32)>,
-}
-
-impl ListQuery {
-    fn matches(&self, a: &Article) -> bool {
-        let published = a.source.published;
-        self.publisher.as_ref().is_none_or(|p| &a.source.publisher == p)
-            && self.published_after.is_none_or(|t| published.is_some_and(|p| p >= t))
-            && self.published_before.is_none_or(|t| published.is_some_and(|p| p < t))
+impl EngineBuilder {
+    /// The stance scorer in place of the rules (tests use slow or fixed ones).
+    pub fn scorer(self, rules: Box<dyn StanceScorer>) -> Self {
+        EngineBuilder { rules: Some(rules), ..self }
     }
-}
 
-/// What an ingest did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IngestReport {
-    pub added: usize,
-    pub replaced: usize,
-    pub unchanged: usize,
-    /// Claim units in the added and replaced articles.
-    pub units: usize,
-    pub elapsed: Duration,
+    /// The embedder and stance model; `None` (the default): the lexical engine.
+    pub fn models(self, models: Option<Arc<Models>>) -> Self {
+        EngineBuilder { models, ..self }
+    }
+
+    pub fn thresholds(self, thresholds: Thresholds) -> Self {
+        EngineBuilder { thresholds, ..self }
+    }
+
+    /// How many analysed units the index keeps.
+    pub fn cached_features(self, cached_features: usize) -> Self {
+        EngineBuilder { cached_features, ..self }
+    }
+
+    /// Opens (or creates) the store and indexes what it holds. With models,
+    /// units stored without vectors (or with another embedder's) are embedded now.
+    pub fn open(self) -> Result<Engine> {
+        let rules = self.rules.unwrap_or_else(|| Box::new(RuleScorer::new(self.thresholds)));
+        let engine = Engine {
+            store: Store::open(&self.data_dir)?,
+            index: RwLock::new(Arc::new(Index::build(Vec::new(), 1))),
+            judge: Judge::new(rules, self.models.clone(), self.thresholds),
+            models: self.models,
+            cached_features: self.cached_features,
+        };
+        engine.reindex()?;
+        Ok(engine)
+    }
 }
 
 pub struct Engine {
     store: Store,
     index: RwLock<Arc<Index>>,
-    scorer: Box<dyn StanceScorer>,
+    judge: Judge,
     /// Embedder and stance model; `None`: the lexical engine.
     models: Option<Arc<Models>>,
-    gate: ModelGate,
+    cached_features: usize,
 }
 
 impl Engine {
-    /// Opens (or creates) the store in `data_dir` and indexes what it holds,
-    /// with the lexical engine only.
+    pub fn builder(data_dir: &Path) -> EngineBuilder {
+        EngineBuilder { data_dir: data_dir.to_path_buf(), rules: None, models: None, thresholds: Thresholds::default(), cached_features: DEFAULT_CACHED_FEATURES }
+    }
+
+    /// Opens the store with the lexical engine and default settings.
     pub fn open(data_dir: &Path) -> Result<Engine> {
-        Self::new(data_dir, Box::new(RuleScorer::default()), None)
-    }
-
-    /// Opens the store with a stance scorer and, optionally, the models. With
-    /// models, units stored without vectors (or with another embedder's) are
-    /// embedded now.
-    pub fn new(data_dir: &Path, scorer: Box<dyn StanceScorer>, models: Option<Arc<Models>>) -> Result<Engine> {
-        let store = Store::open(data_dir)?;
-        let engine = Engine { store, index: RwLock::default(), scorer, models, gate: ModelGate::default() };
-        engine.reindex()?;
-        Ok(engine)
-    }
-
-    /// Sets when the stance model may overrule the rules.
-    pub fn with_gate(self, gate: ModelGate) -> Engine {
-        Engine { gate, ..self }
+        Self::builder(data_dir).open()
     }
 
     /// "semantic" with models, else "lexical".
@@ -174,7 +160,7 @@ impl Engine {
             Some(models) => Some(self.load_vectors(models, &articles)?),
             None => None,
         };
-        let mut index = Index::build(articles);
+        let mut index = Index::build(articles, self.cached_features);
         if let Some(dense) = dense {
             index = index.with_dense(dense);
         }
@@ -241,14 +227,10 @@ impl Engine {
     /// Segments and stores one article atomically, without publishing it
     /// (call `publish` after a batch). Returns the change and its claim-unit count.
     pub fn store_article(&self, a: NewArticle) -> Result<(Change, usize)> {
-        let title = if a.title.is_empty() { article::detect_title(&a.text).unwrap_or_default().to_string() } else { a.title };
-        let content_hash = Article::hash(&title, &a.text, &a.source);
-        let units = article::segment(&a.text);
-        let count = units.len();
-        let stored = Article { id: a.id, title, text: a.text, source: a.source, content_hash, units };
+        let stored = ingest::prepare(a);
         // Embedded only when the article is new or changed.
         let vectors = || self.models.as_deref().map(|m| embed_units(m, &stored)).transpose();
-        Ok((self.store.put(&stored, vectors)?, count))
+        Ok((self.store.put(&stored, vectors)?, stored.units.len()))
     }
 
     /// Removes an article and its claims; false if there was none.
@@ -284,8 +266,8 @@ impl Engine {
     /// Finds the check-worthy claims of a text and verifies each.
     pub fn check_text(&self, text: &str, max_citations: usize) -> Result<CheckedText> {
         let mut checked = CheckedText { claims: Vec::new(), skipped: 0 };
-        for (start, end) in article::sentence_spans(text) {
-            if !article::check_worthy(&text[start..end]) || checked.claims.len() == MAX_CHECK_CLAIMS {
+        for (start, end) in ingest::segment::sentence_spans(text) {
+            if !ingest::segment::check_worthy(&text[start..end]) || checked.claims.len() == MAX_CHECK_CLAIMS {
                 checked.skipped += 1;
                 continue;
             }
@@ -307,91 +289,40 @@ impl Engine {
         self.store.version()
     }
 
-    /// Verifies one claim against the store. Deterministic for a given store.
+    /// Verifies one claim against the store: retrieve → judge → decide → cite.
+    /// Deterministic for a given store.
     pub fn verify(&self, claim: &str, max_citations: usize) -> Result<Verification> {
         let index = self.index();
         let features = analyze(claim);
-        let idf = |t: &str| index.idf(t);
-        let max_idf = index.max_idf();
-        let candidates = tracing::info_span!("retrieve").in_scope(|| self.retrieve(&index, claim, &features));
-        let mut assessed: Vec<_> = tracing::info_span!("score", candidates = candidates.len()).in_scope(|| {
-            candidates
-                .iter()
-                .map(|&id| {
-                    let (article, unit) = index.unit(id);
-                    let evidence = analyze(&evidence_text(article, unit));
-                    self.scorer.assess(&Pair { claim: &features, evidence: &evidence, idf: &idf, max_idf })
-                })
-                .collect()
-        });
-        if let Some(models) = &self.models {
-            // Candidates come best first: the model reads the first few whose
-            // judgement the gate lets it change.
-            let top: Vec<usize> = (0..candidates.len()).filter(|&i| self.gate.admits(&assessed[i])).take(MODEL_PAIRS).collect();
-            let texts: Vec<String> = top.iter().map(|&i| model_evidence(index.unit(candidates[i]))).collect();
-            match tracing::info_span!("stance_model", pairs = top.len()).in_scope(|| models.stance(claim, &texts)) {
-                Ok(probs) => top.iter().zip(probs).for_each(|(&i, p)| assessed[i] = combine(&assessed[i], p, self.gate)),
-                Err(e) => tracing::warn!(error = %e, "stance model failed; rules only for this claim"),
-            }
-        }
-        let decision = tracing::info_span!("aggregate").in_scope(|| verdict::decide(&assessed));
-        let citations = decision
-            .order
+        let ids = tracing::info_span!("retrieve").in_scope(|| retrieve::candidates(&index, self.models.as_deref(), claim, &features));
+        let candidates: Vec<Candidate<'_>> = ids
             .iter()
-            .take(max_citations)
-            .map(|&i| {
-                let (article, unit) = index.unit(candidates[i]);
-                Citation {
-                    article_id: article.id.clone(),
-                    article_title: article.title.clone(),
-                    text: article.text[unit.start..unit.end].to_string(),
-                    start: unit.start,
-                    end: unit.end,
-                    stance: assessed[i].stance,
-                    score: assessed[i].score,
-                    attribution: unit.attribution.clone(),
-                }
+            .map(|&id| {
+                let (article, unit) = index.unit(id);
+                Candidate { article, unit, features: index.features(id) }
             })
             .collect();
-        Ok(Verification {
-            verdict: decision.verdict,
-            confidence: decision.confidence,
-            citations,
-            reason: decision.reason,
-            store_version: self.store.version()?,
-        })
-    }
-
-    /// Candidate unit ids, best first: BM25's, fused by reciprocal rank with
-    /// dense retrieval's when the engine has an embedder.
-    fn retrieve(&self, index: &Index, claim: &str, features: &normalize::Features) -> Vec<u32> {
-        let lexical = index.search(features, CANDIDATES);
-        let (Some(models), Some(dense)) = (&self.models, index.dense()) else {
-            return lexical.into_iter().map(|(id, _)| id).collect();
-        };
-        let semantic = match models.embed(&[claim]) {
-            Ok(query) => dense.search(&query, DENSE_CANDIDATES),
-            Err(e) => {
-                tracing::warn!(error = %e, "embedding failed; lexical retrieval for this claim");
-                Vec::new()
-            }
-        };
-        let mut fused: rustc_hash::FxHashMap<u32, f32> = rustc_hash::FxHashMap::default();
-        for ranked in [&lexical, &semantic] {
-            for (rank, &(id, _)) in ranked.iter().enumerate() {
-                *fused.entry(id).or_default() += 1.0 / (RRF_K + rank as f32);
-            }
-        }
-        let mut ids: Vec<(u32, f32)> = fused.into_iter().collect();
-        ids.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ids.into_iter().map(|(id, _)| id).collect()
+        let idf = |t: &str| index.idf(t);
+        let assessed = self.judge.assess(&Claim { text: claim, features: &features, idf: &idf, max_idf: index.max_idf() }, &candidates);
+        let decision = self.judge.decide(&assessed);
+        let citations = decision.order.iter().take(max_citations).map(|&i| cite(&candidates[i], &assessed[i])).collect();
+        Ok(Verification { verdict: decision.verdict, confidence: decision.confidence, citations, reason: decision.reason, store_version: self.store.version()? })
     }
 }
 
-/// The stance model's view of a unit: "title | sentence" (as in training).
-fn model_evidence((article, unit): (&Arc<Article>, &article::Unit)) -> String {
-    let text = evidence_text(article, unit);
-    if article.title.is_empty() { text } else { format!("{} | {text}", article.title) }
+/// A candidate as the engine reports it.
+fn cite(c: &Candidate<'_>, a: &judge::Assessment) -> Citation {
+    Citation {
+        article_id: c.article.id.clone(),
+        article_title: c.article.title.clone(),
+        text: c.article.text[c.unit.start..c.unit.end].to_string(),
+        start: c.unit.start,
+        end: c.unit.end,
+        stance: a.stance,
+        score: a.score,
+        attribution: c.unit.attribution.clone(),
+        explanation: a.explanation(),
+    }
 }
 
 /// An article's unit vectors, encoded for the store.
@@ -423,9 +354,23 @@ mod tests {
             prop_assert_eq!(engine.store_version().unwrap(), version);
             let stored = engine.get(&id).unwrap().unwrap();
             prop_assert_eq!(&stored.text, &text);
-            prop_assert_eq!(article::check_units(&stored.text, &stored.units), Ok(()));
+            prop_assert_eq!(ingest::segment::check_units(&stored.text, &stored.units), Ok(()));
             let changed = NewArticle { text: format!("{text} More."), ..article };
             prop_assert_eq!(engine.store_article(changed).unwrap().0, Change::Replaced);
         }
+    }
+
+    #[test]
+    fn explains_each_citation() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        let text = "A budgetary envelope of 61 billion dollars was blocked in Congress.";
+        engine.ingest(vec![NewArticle { id: "a".into(), text: text.into(), ..NewArticle::default() }]).unwrap();
+        let v = engine.verify("A budgetary envelope of 16 billion dollars was blocked in Congress.", 1).unwrap();
+        assert_eq!(v.verdict, Verdict::Contradicted);
+        let rules = &v.citations[0].explanation.rules;
+        let decisive: Vec<_> = rules.iter().filter(|r| r.decisive).map(|r| (r.id, r.message.as_str())).collect();
+        assert_eq!(decisive, [("quantity-conflict", v.reason.as_str())]);
+        assert_eq!(v.citations[0].explanation.model, None, "the lexical engine has no model");
     }
 }

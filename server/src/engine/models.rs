@@ -15,6 +15,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::value::Tensor;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams, TruncationStrategy};
 
+use super::domain::StanceProbs;
 use crate::error::{Error, Result};
 
 /// Embedding width of MiniLM-L6.
@@ -29,14 +30,6 @@ pub const EMBEDDER: &str = "base/embed.onnx";
 pub const TOKENIZER: &str = "base/tokenizer.json";
 pub const RUNTIME: &str = "base/libonnxruntime.so";
 pub const STANCE: &str = "stance/model.onnx";
-
-/// Probabilities of SUPPORTS, REFUTES and NEI for one (claim, evidence) pair.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StanceProbs {
-    pub supports: f32,
-    pub refutes: f32,
-    pub nei: f32,
-}
 
 /// ONNX Runtime sessions are `&mut` to run: a few, taken in turn, let
 /// concurrent verifications proceed without one global lock.

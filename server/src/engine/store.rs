@@ -3,74 +3,20 @@
 //! - `articles`: article id → JSON [`Article`]: verbatim text, title, content
 //!   hash and its claim units. One key per article, written in one transaction
 //!   with the version bump, so a crash never leaves half an article visible.
-//! - `vectors`: article id → its units' dense vectors (see `dense`), written
+//! - `vectors`: article id → its units' dense vectors (see `retrieve::dense`), written
 //!   in the same transaction; derived data, redone when the embedder changes.
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
-use super::article::Unit;
+use super::domain::{Article, Change};
 use crate::error::{Error, Result};
 
 pub const SCHEMA_VERSION: u32 = 1;
-/// Bumped when segmentation or attribution changes, so stored units are redone.
-pub const PARSER_VERSION: u32 = 1;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 const VERSION_KEY: &[u8] = b"store_version";
-
-/// Where an article comes from. All optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Source {
-    #[serde(default)]
-    pub url: String,
-    #[serde(default)]
-    pub publisher: String,
-    /// Publication time as (unix seconds, nanoseconds).
-    #[serde(default)]
-    pub published: Option<(i64, i32)>,
-    #[serde(default)]
-    pub language: String,
-}
-
-/// A stored article with its claim units.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Article {
-    pub id: String,
-    pub title: String,
-    /// Verbatim text; units' offsets point into it.
-    pub text: String,
-    #[serde(default)]
-    pub source: Source,
-    /// Hex SHA-256 over parser version, title, text and source.
-    pub content_hash: String,
-    pub units: Vec<Unit>,
-}
-
-impl Article {
-    pub fn hash(title: &str, text: &str, source: &Source) -> String {
-        let mut h = Sha256::new();
-        h.update(PARSER_VERSION.to_be_bytes());
-        let published = source.published.map(|(s, n)| format!("{s}.{n}")).unwrap_or_default();
-        // Length-prefixed fields, so that no two articles hash alike by shifting text between fields.
-        for field in [title, text, &source.url, &source.publisher, &published, &source.language] {
-            h.update((field.len() as u64).to_be_bytes());
-            h.update(field.as_bytes());
-        }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-    }
-}
-
-/// What storing an article did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    Added,
-    Replaced,
-    Unchanged,
-}
 
 pub struct Store {
     db: sled::Db,
@@ -207,6 +153,7 @@ fn decode_article(key: &str, v: &[u8]) -> Result<Article> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::domain::Source;
 
     fn article(id: &str, text: &str) -> Article {
         Article { id: id.into(), title: String::new(), text: text.into(), source: Source::default(), content_hash: Article::hash("", text, &Source::default()), units: vec![] }

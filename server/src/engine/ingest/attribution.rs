@@ -1,7 +1,7 @@
 //! Who asserts a sentence: "…,” a senior US official told reporters",
 //! "Blinken said", "according to a US assessment", "Blinken: China is…".
 
-use super::lexicon::SPEECH_VERBS;
+use crate::engine::language::lexicon::SPEECH_VERBS;
 
 /// Nouns that can head a speaker phrase even without a capital letter.
 const SPEAKER_NOUNS: &[&str] = &[

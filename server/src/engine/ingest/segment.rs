@@ -4,16 +4,7 @@
 //! verbatim text.
 
 use super::attribution;
-
-/// A sentence-level claim unit inside an article.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Unit {
-    /// Byte offsets into the article text: `text[start..end]` is the sentence.
-    pub start: usize,
-    pub end: usize,
-    /// Who asserts it ("a senior US official"), empty for the article's own voice.
-    pub attribution: String,
-}
+use crate::engine::domain::Unit;
 
 /// Line or sentence openings that mark navigation, widgets or comment forms.
 const BOILERPLATE: &[&str] = &[

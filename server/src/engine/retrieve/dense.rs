@@ -2,7 +2,7 @@
 //! vector (a quarter of f32's memory; cosine order barely moves), stored beside
 //! each article and searched exhaustively (a few ms per 50k units).
 
-use super::models::DIM;
+use crate::engine::models::DIM;
 
 /// An article's unit vectors as stored: `[id len][embedder id][n × (f32 scale, DIM × i8)]`.
 pub fn encode(embedder_id: &str, vectors: &[f32]) -> Vec<u8> {

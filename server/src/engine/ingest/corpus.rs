@@ -7,66 +7,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::store::Source;
+use crate::engine::domain::{NewArticle, Source};
 use crate::error::{Error, Result};
-
-/// An article to ingest. An empty title is taken from the text's first line
-/// when that reads like a headline.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NewArticle {
-    pub id: String,
-    pub title: String,
-    pub text: String,
-    pub source: Source,
-}
-
-/// Longest accepted article id, in bytes.
-pub const MAX_ID_BYTES: usize = 256;
-/// Longest accepted article text, in bytes.
-pub const MAX_TEXT_BYTES: usize = 1 << 20;
-
-/// Why an article cannot be stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rejection {
-    IdEmpty,
-    IdInvalid,
-    TextEmpty,
-    TextTooLong,
-    PublishedTimeInvalid,
-}
-
-impl Rejection {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rejection::IdEmpty => "ID_EMPTY",
-            Rejection::IdInvalid => "ID_INVALID",
-            Rejection::TextEmpty => "TEXT_EMPTY",
-            Rejection::TextTooLong => "TEXT_TOO_LONG",
-            Rejection::PublishedTimeInvalid => "PUBLISHED_TIME_INVALID",
-        }
-    }
-}
-
-impl NewArticle {
-    pub fn validate(&self) -> Result<(), Rejection> {
-        if self.id.trim().is_empty() {
-            return Err(Rejection::IdEmpty);
-        }
-        if self.id.len() > MAX_ID_BYTES || self.id.chars().any(char::is_control) || self.id != self.id.trim() {
-            return Err(Rejection::IdInvalid);
-        }
-        if self.text.trim().is_empty() {
-            return Err(Rejection::TextEmpty);
-        }
-        if self.text.len() > MAX_TEXT_BYTES {
-            return Err(Rejection::TextTooLong);
-        }
-        if self.source.published.is_some_and(|(_, nanos)| !(0..1_000_000_000).contains(&nanos)) {
-            return Err(Rejection::PublishedTimeInvalid);
-        }
-        Ok(())
-    }
-}
 
 #[derive(Deserialize)]
 struct Row {
@@ -119,17 +61,6 @@ fn load_jsonl(file: &Path) -> Result<Vec<NewArticle>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn validates_articles() {
-        let a = |id: &str, text: &str| NewArticle { id: id.into(), text: text.into(), ..NewArticle::default() }.validate();
-        assert_eq!(a("x", "Some text."), Ok(()));
-        assert_eq!(a(" ", "t"), Err(Rejection::IdEmpty));
-        assert_eq!(a("a\u{0}b", "t"), Err(Rejection::IdInvalid));
-        assert_eq!(a(&"x".repeat(MAX_ID_BYTES + 1), "t"), Err(Rejection::IdInvalid));
-        assert_eq!(a("x", " \n"), Err(Rejection::TextEmpty));
-        assert_eq!(a("x", &"y".repeat(MAX_TEXT_BYTES + 1)), Err(Rejection::TextTooLong));
-    }
 
     #[test]
     fn loads_folder_and_jsonl() {

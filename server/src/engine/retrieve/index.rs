@@ -1,15 +1,16 @@
 //! In-memory BM25 index over claim units, built from the store at start and
-//! after each ingest. Terms are the normaliser's canonical terms, so aliases,
+//! after each ingest. Terms are the analyser's canonical terms, so aliases,
 //! synonyms and negated roots ("unlimited" → "limit") meet in one posting.
+//! The features of each unit, analysed at build, are kept in a bounded cache
+//! for the judge, so that a candidate is analysed once, not on every query.
 
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::article::Unit;
 use super::dense::Dense;
-use super::normalize::{Features, analyze};
-use super::store::Article;
+use crate::engine::domain::{Article, Unit, evidence_text};
+use crate::engine::language::{Features, analyze};
 
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
@@ -22,7 +23,6 @@ struct UnitRef {
     len: u32,
 }
 
-#[derive(Default)]
 pub struct Index {
     articles: Vec<Arc<Article>>,
     units: Vec<UnitRef>,
@@ -30,22 +30,16 @@ pub struct Index {
     avg_len: f32,
     /// Unit vectors for semantic retrieval, when the engine has an embedder.
     dense: Option<Dense>,
-}
-
-/// The text the matcher sees for a unit: the sentence, with its speaker in
-/// front when the sentence itself does not name them (a resolved "she said").
-pub fn evidence_text(article: &Article, unit: &Unit) -> String {
-    let text = &article.text[unit.start..unit.end];
-    if unit.attribution.is_empty() || text.contains(&unit.attribution) {
-        text.to_string()
-    } else {
-        format!("{}: {text}", unit.attribution)
-    }
+    /// Analysed units by id; those evicted are analysed again when asked for.
+    features: quick_cache::sync::Cache<u32, Arc<Features>>,
 }
 
 impl Index {
-    pub fn build(articles: Vec<Arc<Article>>) -> Index {
-        let mut index = Index { articles, ..Index::default() };
+    /// Indexes the units of `articles`, keeping the features of up to
+    /// `cached_features` of them.
+    pub fn build(articles: Vec<Arc<Article>>, cached_features: usize) -> Index {
+        let features = quick_cache::sync::Cache::new(cached_features.max(1));
+        let mut index = Index { articles, units: Vec::new(), postings: HashMap::default(), avg_len: 1.0, dense: None, features };
         let mut total_len = 0u64;
         for (a, article) in index.articles.iter().enumerate() {
             for (u, unit) in article.units.iter().enumerate() {
@@ -61,6 +55,7 @@ impl Index {
                     index.postings.entry(term.to_string()).or_default().push((id, n));
                 }
                 index.units.push(UnitRef { article: a as u32, unit: u as u32, len });
+                index.features.insert(id, Arc::new(features));
             }
         }
         index.avg_len = if index.units.is_empty() { 1.0 } else { total_len as f32 / index.units.len() as f32 };
@@ -118,6 +113,17 @@ impl Index {
         ranked
     }
 
+    /// The analysed text of a unit (`evidence_text`).
+    pub fn features(&self, id: u32) -> Arc<Features> {
+        if let Some(f) = self.features.get(&id) {
+            return f;
+        }
+        let (article, unit) = self.unit(id);
+        let f = Arc::new(analyze(&evidence_text(article, unit)));
+        self.features.insert(id, f.clone());
+        f
+    }
+
     /// The article and unit behind a unit id from `search`.
     pub fn unit(&self, id: u32) -> (&Arc<Article>, &Unit) {
         let r = self.units[id as usize];
@@ -129,7 +135,7 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::article::segment;
+    use crate::engine::ingest::segment::segment;
 
     fn article(id: &str, text: &str) -> Arc<Article> {
         Arc::new(Article { id: id.into(), title: String::new(), text: text.into(), source: Default::default(), content_hash: String::new(), units: segment(text) })
@@ -137,13 +143,28 @@ mod tests {
 
     #[test]
     fn finds_paraphrase_through_aliases_and_synonyms() {
-        let index = Index::build(vec![
-            article("a", "Beijing provides machine tools to Moscow every month."),
-            article("b", "The weather in Paris was sunny on Tuesday afternoon."),
-        ]);
+        let index = Index::build(
+            vec![
+                article("a", "Beijing provides machine tools to Moscow every month."),
+                article("b", "The weather in Paris was sunny on Tuesday afternoon."),
+            ],
+            16,
+        );
         let hits = index.search(&analyze("China supplies Russia with machine tools"), 5);
         assert_eq!(index.unit(hits[0].0).0.id, "a");
         assert_eq!(hits.len(), 1);
         assert!(index.idf("unseen") > index.idf("china"));
+    }
+
+    #[test]
+    fn features_are_kept_or_analysed_again() {
+        let articles = vec![article("a", "Beijing provides machine tools to Moscow every month. The weather in Paris was sunny on Tuesday.")];
+        let kept = Index::build(articles.clone(), 16);
+        assert!(Arc::ptr_eq(&kept.features(1), &kept.features(1)), "analysed once");
+        let evicted = Index::build(articles, 1);
+        for id in [0, 1, 0] {
+            let (a, u) = evicted.unit(id);
+            assert_eq!(*evicted.features(id), analyze(&evidence_text(a, u)));
+        }
     }
 }
