@@ -13,13 +13,15 @@ duration=${3:-20s}
 shared=../shared/eval/external
 work=$(mktemp -d)
 trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$work"' EXIT
-cargo build --release --quiet
+# BIN: another build's binaries (e.g. target/verdict-diff/bin-REV), to compare.
+bin=${BIN:-target/release}
+[[ -n ${BIN:-} ]] || cargo build --release --quiet
 python3 scripts/scale_corpus.py "$n" "$work/corpus.jsonl" --shared "$shared" >&2
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 serve() { # CORPUS LOG
-  target/release/factcheck-server --listen "127.0.0.1:$port" --metrics-listen "" --data-dir "$work/data" --corpus "$1" >"$2" 2>&1 &
+  "$bin/factcheck-server" --listen "127.0.0.1:$port" --metrics-listen "" --data-dir "$work/data" --corpus "$1" >"$2" 2>&1 &
   server=$!
-  until target/release/factcheck --addr "127.0.0.1:$port" health >/dev/null 2>&1; do
+  until "$bin/factcheck" --addr "127.0.0.1:$port" health >/dev/null 2>&1; do
     kill -0 "$server" 2>/dev/null || { cat "$2" >&2; exit 1; }
     sleep 0.1
   done
@@ -38,7 +40,7 @@ t0=$(date +%s.%N)
 serve "" "$work/restart.log"
 restart_s=$(python3 -c "print(f'{$(date +%s.%N) - $t0:.2f}')")
 rss_idle=$(rss)
-bench=$(target/release/factcheck --addr "127.0.0.1:$port" --json bench --no-floor --claims "$shared/feverlite_test_claims.jsonl" --concurrency "$concurrency" --duration "$duration")
+bench=$("$bin/factcheck" --addr "127.0.0.1:$port" --json bench --no-floor --claims "$shared/feverlite_test_claims.jsonl" --concurrency "$concurrency" --duration "$duration")
 rss_load=$(rss)
 kill -TERM "$server"; wait "$server"
 python3 - "$bench" <<PY

@@ -78,6 +78,11 @@ pub struct Config {
     #[arg(long, env = "FACTCHECK_MODEL_MIN_COVERAGE", default_value_t = ModelGate::default().min_coverage)]
     pub model_min_coverage: f32,
 
+    /// Analysed stored sentences kept in memory for the judge (about 2 KB
+    /// each); a candidate beyond them is analysed again when retrieved.
+    #[arg(long, env = "FACTCHECK_CACHED_SENTENCES", default_value_t = crate::engine::DEFAULT_CACHED_SENTENCES)]
+    pub cached_sentences: usize,
+
     /// Log output format.
     #[arg(long, env = "FACTCHECK_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -187,6 +192,9 @@ impl Config {
         optional_addr("health_listen", &self.health_listen)?;
         if self.max_concurrent_requests == 0 {
             return Err("max_concurrent_requests must be at least 1".into());
+        }
+        if self.cached_sentences == 0 {
+            return Err("cached_sentences must be at least 1".into());
         }
         if self.max_request_bytes < 1024 {
             return Err("max_request_bytes must be at least 1024".into());

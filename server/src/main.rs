@@ -72,11 +72,11 @@ fn load_models(dir: &str) -> Option<Arc<Models>> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
-    let (data_dir, corpus_path, models_dir) = (config.data_dir.clone(), config.corpus.clone(), config.models.clone());
+    let (data_dir, corpus_path, models_dir, cached) = (config.data_dir.clone(), config.corpus.clone(), config.models.clone(), config.cached_sentences);
     let gate = ModelGate { threshold: config.model_threshold, min_coverage: config.model_min_coverage, ..ModelGate::default() };
     let thresholds = Thresholds { gate, ..Thresholds::default() };
     let engine = tokio::task::spawn_blocking(move || -> anyhow::Result<Engine> {
-        let engine = Engine::builder(&data_dir).models(load_models(&models_dir)).thresholds(thresholds).open()?;
+        let engine = Engine::builder(&data_dir).models(load_models(&models_dir)).thresholds(thresholds).cached_sentences(cached).open()?;
         info!(articles = engine.article_count(), units = engine.unit_count(), "store opened");
         if !corpus_path.is_empty() {
             let articles = corpus::load(std::path::Path::new(&corpus_path))?;

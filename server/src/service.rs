@@ -130,8 +130,8 @@ impl FactCheckService for FactCheckApi {
     async fn verify_claim(&self, request: Request<pb::VerifyClaimRequest>) -> Result<Response<pb::VerifyClaimResponse>, Status> {
         let (claim, max_citations) = validate_claim(&request.get_ref().claim, request.get_ref().max_citations)?;
         let (engine, explain) = (self.engine.clone(), request.get_ref().explain);
-        let verification = blocking(move || engine.verify(&claim, max_citations)).await?;
-        Ok(Response::new(verification_proto(&self.metrics, verification, explain)))
+        let verification = blocking(move || engine.verify(&claim, max_citations, explain)).await?;
+        Ok(Response::new(verification_proto(&self.metrics, verification)))
     }
 
     type VerifyClaimsStream = ReceiverStream<Result<pb::VerifyClaimsResponse, Status>>;
@@ -148,11 +148,11 @@ impl FactCheckService for FactCheckApi {
                     let (engine, metrics) = (engine.clone(), metrics.clone());
                     async move {
                         let result = match validate_claim(&item.claim, item.max_citations) {
-                            Ok((claim, max)) => blocking(move || engine.verify(&claim, max)).await,
+                            Ok((claim, max)) => blocking(move || engine.verify(&claim, max, item.explain)).await,
                             Err(e) => Err(e),
                         };
                         let result = match result {
-                            Ok(v) => pb::verify_claims_response::Result::Verification(verification_proto(&metrics, v, item.explain)),
+                            Ok(v) => pb::verify_claims_response::Result::Verification(verification_proto(&metrics, v)),
                             Err(e) => pb::verify_claims_response::Result::Error(item_error(e)),
                         };
                         pb::VerifyClaimsResponse { request_id: item.request_id, result: Some(result) }
@@ -196,7 +196,7 @@ impl FactCheckService for FactCheckApi {
                     Verdict::Contradicted => summary.contradicted += 1,
                     Verdict::Unknown => summary.unknown += 1,
                 }
-                let v = verification_proto(&self.metrics, c.verification, false);
+                let v = verification_proto(&self.metrics, c.verification);
                 pb::CheckedClaim {
                     text: text[c.start..c.end].to_string(),
                     start: c.start as u64,
@@ -377,7 +377,7 @@ fn article_proto(a: Article, with_body: bool) -> pb::Article {
     }
 }
 
-fn citation_proto(c: Citation, explain: bool) -> pb::Citation {
+fn citation_proto(c: Citation) -> pb::Citation {
     pb::Citation {
         article_id: c.article_id,
         article_title: c.article_title,
@@ -392,7 +392,7 @@ fn citation_proto(c: Citation, explain: bool) -> pb::Citation {
         .into(),
         score: c.score,
         attribution: c.attribution,
-        explanation: explain.then(|| c.explanation.into()),
+        explanation: c.explanation.map(Into::into),
     }
 }
 
@@ -415,9 +415,8 @@ impl From<FiredRule> for pb::RuleFiring {
     }
 }
 
-/// The contract's form of a verification (with each citation's explanation
-/// if asked); counts the verdict.
-fn verification_proto(metrics: &Metrics, v: Verification, explain: bool) -> pb::VerifyClaimResponse {
+/// The contract's form of a verification; counts the verdict.
+fn verification_proto(metrics: &Metrics, v: Verification) -> pb::VerifyClaimResponse {
     let verdict = match v.verdict {
         Verdict::Supported => pb::Verdict::Supported,
         Verdict::Contradicted => pb::Verdict::Contradicted,
@@ -429,7 +428,7 @@ fn verification_proto(metrics: &Metrics, v: Verification, explain: bool) -> pb::
         confidence: v.confidence,
         reason: v.reason,
         store_version: v.store_version,
-        citations: v.citations.into_iter().map(|c| citation_proto(c, explain)).collect(),
+        citations: v.citations.into_iter().map(citation_proto).collect(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! what it is asked to store, and what it answers (verifications with
 //! citations). Every stage speaks these types; this module depends on none.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -200,7 +201,7 @@ pub struct StanceProbs {
 /// A value a rule saw when it fired.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Param {
-    Text(String),
+    Text(Cow<'static, str>),
     Number(f32),
 }
 
@@ -224,8 +225,8 @@ pub struct Citation {
     pub stance: Stance,
     pub score: f32,
     pub attribution: String,
-    /// Why the judge gave this stance.
-    pub explanation: Explanation,
+    /// Why the judge gave this stance, when asked.
+    pub explanation: Option<Explanation>,
 }
 
 /// The rules that fired on one (claim, sentence) pair, and the model's view.

@@ -32,17 +32,19 @@
 //! │   ├── index.rs        BM25 postings, the unit table, analysed units (cached)
 //! │   └── dense.rs        int8 unit vectors, exhaustive cosine search
 //! └── judge/          stance of each candidate, and the verdict
-//!     ├── mod.rs          Judge, Assessment, Gap, the StanceScorer trait
-//!     ├── rules/          the lexical rules: registry (RuleId), signals, alignment,
-//!     │                   figures, slots, and the conflict and veto rules
+//!     ├── mod.rs          Judge: the rules, the model pairs, the gate, the decision
+//!     ├── assessment.rs   Assessment, Gap, the StanceScorer trait
+//!     ├── registry.rs     RuleId (every rule, by id) and Firing (with its message)
+//!     ├── rules/          the lexical rules: signals, alignment, figures, slots,
+//!     │                   and the conflict and veto rules
 //!     ├── gate.rs         when the stance model may overrule the rules
 //!     ├── decide.rs       aggregation into a verdict, confidence and citation order
-//!     └── thresholds.rs   every threshold the judge applies
+//!     └── thresholds.rs   the bars the rules, the gate and the citations compare against
 //! ```
 //!
-//! Dependencies point one way: `domain` depends on nothing; `language` on
-//! its word lists; `ingest`, `retrieve` and `judge` on `domain` and
-//! `language`; this module on all of them.
+//! Dependencies point one way: `domain` depends on nothing; `models` and
+//! `store` on `domain`; `language` on its word lists; `ingest`, `retrieve`
+//! and `judge` on `domain`, `language` (and `models`); this module on all.
 
 pub mod domain;
 pub mod ingest;
@@ -67,10 +69,10 @@ use self::retrieve::index::Index;
 use self::store::Store;
 use crate::error::Result;
 
-/// Analysed units kept per index: about 2 KB each, so 100k is ~200 MB at
-/// most; a store that holds more analyses the rest again when they are
-/// candidates.
-pub const DEFAULT_CACHED_FEATURES: usize = 100_000;
+/// Analysed sentences kept per index (~2.8 KB each, measured on the 1M
+/// store: BENCHMARKS.md); a store that holds more analyses the others again
+/// when they are candidates.
+pub const DEFAULT_CACHED_SENTENCES: usize = 100_000;
 
 /// How to open an engine: [`Engine::builder`], then [`EngineBuilder::open`].
 pub struct EngineBuilder {
@@ -78,7 +80,7 @@ pub struct EngineBuilder {
     rules: Option<Box<dyn StanceScorer>>,
     models: Option<Arc<Models>>,
     thresholds: Thresholds,
-    cached_features: usize,
+    cached_sentences: usize,
 }
 
 impl EngineBuilder {
@@ -96,9 +98,9 @@ impl EngineBuilder {
         EngineBuilder { thresholds, ..self }
     }
 
-    /// How many analysed units the index keeps.
-    pub fn cached_features(self, cached_features: usize) -> Self {
-        EngineBuilder { cached_features, ..self }
+    /// How many analysed sentences the index keeps (at least 1).
+    pub fn cached_sentences(self, cached_sentences: usize) -> Self {
+        EngineBuilder { cached_sentences, ..self }
     }
 
     /// Opens (or creates) the store and indexes what it holds. With models,
@@ -110,7 +112,7 @@ impl EngineBuilder {
             index: RwLock::new(Arc::new(Index::build(Vec::new(), 1))),
             judge: Judge::new(rules, self.models.clone(), self.thresholds),
             models: self.models,
-            cached_features: self.cached_features,
+            cached_sentences: self.cached_sentences,
         };
         engine.reindex()?;
         Ok(engine)
@@ -123,12 +125,12 @@ pub struct Engine {
     judge: Judge,
     /// Embedder and stance model; `None`: the lexical engine.
     models: Option<Arc<Models>>,
-    cached_features: usize,
+    cached_sentences: usize,
 }
 
 impl Engine {
     pub fn builder(data_dir: &Path) -> EngineBuilder {
-        EngineBuilder { data_dir: data_dir.to_path_buf(), rules: None, models: None, thresholds: Thresholds::default(), cached_features: DEFAULT_CACHED_FEATURES }
+        EngineBuilder { data_dir: data_dir.to_path_buf(), rules: None, models: None, thresholds: Thresholds::default(), cached_sentences: DEFAULT_CACHED_SENTENCES }
     }
 
     /// Opens the store with the lexical engine and default settings.
@@ -160,7 +162,7 @@ impl Engine {
             Some(models) => Some(self.load_vectors(models, &articles)?),
             None => None,
         };
-        let mut index = Index::build(articles, self.cached_features);
+        let mut index = Index::build(articles, self.cached_sentences);
         if let Some(dense) = dense {
             index = index.with_dense(dense);
         }
@@ -271,7 +273,7 @@ impl Engine {
                 checked.skipped += 1;
                 continue;
             }
-            let verification = self.verify(&text[start..end], max_citations)?;
+            let verification = self.verify(&text[start..end], max_citations, false)?;
             checked.claims.push(CheckedClaim { start, end, verification });
         }
         Ok(checked)
@@ -289,9 +291,10 @@ impl Engine {
         self.store.version()
     }
 
-    /// Verifies one claim against the store: retrieve → judge → decide → cite.
-    /// Deterministic for a given store.
-    pub fn verify(&self, claim: &str, max_citations: usize) -> Result<Verification> {
+    /// Verifies one claim against the store: retrieve → judge → decide → cite;
+    /// with `explain`, each citation says which rules fired and what the model
+    /// read. Deterministic for a given store.
+    pub fn verify(&self, claim: &str, max_citations: usize, explain: bool) -> Result<Verification> {
         let index = self.index();
         let features = analyze(claim);
         let ids = tracing::info_span!("retrieve").in_scope(|| retrieve::candidates(&index, self.models.as_deref(), claim, &features));
@@ -305,13 +308,13 @@ impl Engine {
         let idf = |t: &str| index.idf(t);
         let assessed = self.judge.assess(&Claim { text: claim, features: &features, idf: &idf, max_idf: index.max_idf() }, &candidates);
         let decision = self.judge.decide(&assessed);
-        let citations = decision.order.iter().take(max_citations).map(|&i| cite(&candidates[i], &assessed[i])).collect();
+        let citations = decision.order.iter().take(max_citations).map(|&i| cite(&candidates[i], &assessed[i], explain)).collect();
         Ok(Verification { verdict: decision.verdict, confidence: decision.confidence, citations, reason: decision.reason, store_version: self.store.version()? })
     }
 }
 
 /// A candidate as the engine reports it.
-fn cite(c: &Candidate<'_>, a: &judge::Assessment) -> Citation {
+fn cite(c: &Candidate<'_>, a: &judge::Assessment, explain: bool) -> Citation {
     Citation {
         article_id: c.article.id.clone(),
         article_title: c.article.title.clone(),
@@ -321,7 +324,7 @@ fn cite(c: &Candidate<'_>, a: &judge::Assessment) -> Citation {
         stance: a.stance,
         score: a.score,
         attribution: c.unit.attribution.clone(),
-        explanation: a.explanation(),
+        explanation: explain.then(|| a.explanation()),
     }
 }
 
@@ -366,11 +369,14 @@ mod tests {
         let engine = Engine::open(dir.path()).unwrap();
         let text = "A budgetary envelope of 61 billion dollars was blocked in Congress.";
         engine.ingest(vec![NewArticle { id: "a".into(), text: text.into(), ..NewArticle::default() }]).unwrap();
-        let v = engine.verify("A budgetary envelope of 16 billion dollars was blocked in Congress.", 1).unwrap();
+        let v = engine.verify("A budgetary envelope of 16 billion dollars was blocked in Congress.", 1, true).unwrap();
         assert_eq!(v.verdict, Verdict::Contradicted);
-        let rules = &v.citations[0].explanation.rules;
+        let explanation = v.citations[0].explanation.as_ref().expect("asked for");
+        let rules = &explanation.rules;
         let decisive: Vec<_> = rules.iter().filter(|r| r.decisive).map(|r| (r.id, r.message.as_str())).collect();
         assert_eq!(decisive, [("quantity-conflict", v.reason.as_str())]);
-        assert_eq!(v.citations[0].explanation.model, None, "the lexical engine has no model");
+        assert_eq!(explanation.model, None, "the lexical engine has no model");
+        let plain = engine.verify("A budgetary envelope of 16 billion dollars was blocked in Congress.", 1, false).unwrap();
+        assert_eq!(plain.citations[0].explanation, None);
     }
 }

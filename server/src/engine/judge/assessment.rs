@@ -1,7 +1,7 @@
 //! The judgement of one (claim, sentence) pair, as every judge (the rules,
 //! the gate, a test's scorer) gives it, and the trait a scorer implements.
 
-use super::rules::registry::{Firing, RuleId};
+use super::registry::{Firing, RuleId};
 use crate::engine::domain::{Explanation, Stance, StanceProbs};
 use crate::engine::language::Features;
 

@@ -89,7 +89,7 @@ fn citation_order(assessed: &[Assessment], verdict: Verdict, decisive: Option<us
 mod tests {
     use super::*;
     use crate::engine::judge::assessment::Gap;
-    use crate::engine::judge::rules::{Firing, RuleId};
+    use crate::engine::judge::registry::{Firing, RuleId};
 
     fn a(stance: Stance, score: f32) -> Assessment {
         let refutes = stance == Stance::Refutes;

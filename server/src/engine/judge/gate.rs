@@ -7,7 +7,7 @@
 //! is very sure. Otherwise a model sure enough decides.
 
 use super::assessment::{Assessment, Gap};
-use super::rules::registry::{Firing, RuleId};
+use super::registry::{Firing, RuleId};
 use super::thresholds::ModelGate;
 use crate::engine::domain::{Param, Stance, StanceProbs};
 
@@ -15,6 +15,14 @@ impl ModelGate {
     /// Whether the model's view of this pair can change the rules' judgement.
     pub fn admits(&self, rule: &Assessment) -> bool {
         rule.stance != Stance::Refutes && rule.coverage >= self.min_coverage
+    }
+
+    /// Records on a pair the rules left to the model that it shares too
+    /// little of the claim for the model to read it.
+    pub fn mark_low_coverage(&self, rule: &mut Assessment) {
+        if rule.stance != Stance::Refutes && !self.admits(rule) {
+            rule.fired.push(Firing::bare(RuleId::ModelLowCoverage));
+        }
     }
 }
 
@@ -80,8 +88,13 @@ mod tests {
     #[test]
     fn model_low_coverage() {
         let gate = ModelGate::default();
-        let a = Assessment::neutral(gate.min_coverage - 0.01, Gap::None);
+        let mut a = Assessment::neutral(gate.min_coverage - 0.01, Gap::None);
         assert!(!gate.admits(&a));
+        gate.mark_low_coverage(&mut a);
+        assert_eq!(a.fired, [Firing::bare(RuleId::ModelLowCoverage)]);
+        let mut shared = Assessment::neutral(gate.min_coverage, Gap::None);
+        gate.mark_low_coverage(&mut shared);
+        assert!(shared.fired.is_empty());
         assert_eq!(combine(&a, StanceProbs { supports: 1.0, refutes: 0.0, nei: 0.0 }, gate).stance, Stance::Neutral);
     }
 

@@ -8,6 +8,7 @@
 mod assessment;
 pub mod decide;
 pub mod gate;
+pub mod registry;
 pub mod rules;
 pub mod thresholds;
 
@@ -15,9 +16,8 @@ use std::sync::Arc;
 
 pub use self::assessment::{Assessment, Gap, Pair, StanceScorer};
 use self::decide::Decision;
-use self::rules::{Firing, RuleId};
 use self::thresholds::Thresholds;
-use super::domain::{Article, Stance, Unit, evidence_text};
+use super::domain::{Article, Unit, evidence_text};
 use super::language::Features;
 use super::models::Models;
 
@@ -61,9 +61,7 @@ impl Judge {
         });
         let Some(model) = &self.model else { return assessed };
         let gate = self.thresholds.gate;
-        for a in assessed.iter_mut().filter(|a| a.stance != Stance::Refutes && a.coverage < gate.min_coverage) {
-            a.fired.push(Firing::bare(RuleId::ModelLowCoverage));
-        }
+        assessed.iter_mut().for_each(|a| gate.mark_low_coverage(a));
         let top: Vec<usize> = (0..candidates.len()).filter(|&i| gate.admits(&assessed[i])).take(MODEL_PAIRS).collect();
         let texts: Vec<String> = top.iter().map(|&i| model_evidence(&candidates[i])).collect();
         match tracing::info_span!("stance_model", pairs = top.len()).in_scope(|| model.stance(claim.text, &texts)) {

@@ -1,8 +1,10 @@
-//! Every threshold the judge applies, in one place: the rules' coverage
-//! bars, the gate on the stance model, and what is worth citing. The rules,
-//! the gate and the aggregation read them from here.
+//! The bars the judge compares scores against, in one place: the rules'
+//! coverage bars, the gate on the stance model, and what is worth citing.
+//! The rules, the gate and the aggregation read them from here. (Weights
+//! and distances the rules measure with stay beside the measurement.)
 
-/// How much of a claim a sentence must share before the rules judge it.
+/// The rules' bars (how much of a claim a sentence must share to support or
+/// refute it), and the gate on the stance model.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
     /// Share of claim content that must be found to support it.

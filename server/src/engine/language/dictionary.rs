@@ -15,6 +15,12 @@ pub fn canonical_word(word: &str) -> String {
     LEX.word_term(&word.to_lowercase())
 }
 
+/// Whether a canonical term is a predicate that relates its subject to many
+/// places at once ("visit", "supply"): another place there is no conflict.
+pub fn open_ended(term: &str) -> bool {
+    LEX.open_ended(term)
+}
+
 pub(super) struct Lexicon {
     stemmer: Stemmer,
     pub stopwords: HashSet<&'static str>,
@@ -29,6 +35,8 @@ pub(super) struct Lexicon {
     /// Stem to canonical stem.
     synonyms: HashMap<String, String>,
     antonyms: HashMap<String, String>,
+    /// Canonical terms of the open-ended predicates.
+    open_ended: HashSet<String>,
     irregular: HashMap<&'static str, &'static str>,
 }
 
@@ -36,28 +44,6 @@ pub(super) static LEX: LazyLock<Lexicon> = LazyLock::new(Lexicon::new);
 
 impl Lexicon {
     fn new() -> Self {
-        let stemmer = Stemmer::create(Algorithm::English);
-        let irregular: HashMap<_, _> = lexicon::IRREGULAR.iter().copied().collect();
-        let stem = |w: &str| {
-            let w = irregular.get(w).copied().unwrap_or(w);
-            stemmer.stem(w).into_owned()
-        };
-        let mut synonyms = HashMap::default();
-        for group in lexicon::SYNONYMS {
-            let canon = stem(group[0]);
-            for w in *group {
-                synonyms.entry(stem(w)).or_insert_with(|| canon.clone());
-            }
-        }
-        let canon = |w: &str| {
-            let s = stem(w);
-            synonyms.get(&s).cloned().unwrap_or(s)
-        };
-        let mut antonyms = HashMap::default();
-        for (a, b) in lexicon::ANTONYMS {
-            antonyms.insert(canon(a), canon(b));
-            antonyms.insert(canon(b), canon(a));
-        }
         let mut geo = HashMap::default();
         for group in lexicon::GEO_ALIASES {
             for alias in *group {
@@ -65,20 +51,46 @@ impl Lexicon {
                 geo.insert(alias.split(' ').collect::<Vec<_>>(), (group[0], city));
             }
         }
-        let geo_max_words = geo.keys().map(Vec::len).max().unwrap_or(1);
-        let geo_starts = geo.keys().map(|k| k[0]).collect();
-        Lexicon {
-            stemmer,
+        let mut lex = Lexicon {
+            stemmer: Stemmer::create(Algorithm::English),
             stopwords: lexicon::STOPWORDS.iter().copied().collect(),
             cues: lexicon::NEGATION_CUES.iter().copied().collect(),
             breakers: lexicon::SCOPE_BREAKERS.iter().copied().collect(),
+            geo_max_words: geo.keys().map(Vec::len).max().unwrap_or(1),
+            geo_starts: geo.keys().map(|k| k[0]).collect(),
             geo,
-            geo_max_words,
-            geo_starts,
-            synonyms,
-            antonyms,
-            irregular,
+            synonyms: HashMap::default(),
+            antonyms: HashMap::default(),
+            open_ended: HashSet::default(),
+            irregular: lexicon::IRREGULAR.iter().copied().collect(),
+        };
+        // The first word of a group is its canonical term; a word in an
+        // earlier group keeps that one.
+        for group in lexicon::SYNONYMS {
+            let canon = lex.stem(group[0]);
+            for w in *group {
+                let s = lex.stem(w);
+                lex.synonyms.entry(s).or_insert_with(|| canon.clone());
+            }
         }
+        for (a, b) in lexicon::ANTONYMS {
+            let (a, b) = (lex.canonical(a), lex.canonical(b));
+            lex.antonyms.insert(a.clone(), b.clone());
+            lex.antonyms.insert(b, a);
+        }
+        lex.open_ended = lexicon::NON_EXCLUSIVE.iter().map(|w| lex.canonical(w)).collect();
+        lex
+    }
+
+    /// The canonical term of a lowercase word: its stem, synonyms folded.
+    fn canonical(&self, lower: &str) -> String {
+        let s = self.stem(lower);
+        self.synonyms.get(&s).cloned().unwrap_or(s)
+    }
+
+    /// Whether a term is an open-ended predicate (`lexicon::NON_EXCLUSIVE`).
+    pub fn open_ended(&self, term: &str) -> bool {
+        self.open_ended.contains(term)
     }
 
     pub fn stem(&self, lower: &str) -> String {
@@ -94,8 +106,7 @@ impl Lexicon {
         if let Some(t) = TERMS.with_borrow(|m| m.get(lower).cloned()) {
             return t;
         }
-        let s = self.stem(lower);
-        let term = self.synonyms.get(&s).cloned().unwrap_or(s);
+        let term = self.canonical(lower);
         TERMS.with_borrow_mut(|m| {
             if m.len() >= MAX_MEMO {
                 m.clear();

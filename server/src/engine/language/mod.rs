@@ -14,7 +14,7 @@ mod roles;
 mod terms;
 mod words;
 
-pub use self::dictionary::canonical_word;
+pub use self::dictionary::{canonical_word, open_ended};
 pub use self::features::{Cmp, DateRef, Features, Kind, Measure, Quantity, Role, Token};
 use self::words::Sentence;
 
@@ -22,20 +22,15 @@ use self::words::Sentence;
 /// features.
 type Pass = fn(&mut Sentence);
 
-/// The passes, in order: negation marks the words quantities and terms read;
-/// quantities consume the words that are then no terms.
-const PASSES: [(&str, Pass); 5] = [
-    ("discourse", discourse::pass),
-    ("roles", roles::pass),
-    ("negation", negation::pass),
-    ("quantities", quantities::pass),
-    ("terms", terms::pass),
-];
+/// The passes, in order, each named by its module: negation marks the words
+/// quantities and terms read; quantities consume the words that are then no
+/// terms.
+const PASSES: [Pass; 5] = [discourse::pass, roles::pass, negation::pass, quantities::pass, terms::pass];
 
 /// Analyses a text into comparable features. Never panics, on any input.
 pub fn analyze(text: &str) -> Features {
     let mut sentence = Sentence { words: words::split(text), features: Features::default() };
-    for (_, pass) in PASSES {
+    for pass in PASSES {
         pass(&mut sentence);
     }
     sentence.features

@@ -6,10 +6,10 @@
 use super::dictionary::LEX;
 use super::features::{Cmp, DateRef, Measure, Quantity};
 use super::lexicon::{COMPARATORS, CURRENCIES, MONTHS, NOT_A_SHARE, NUMBER_WORDS, ORDINAL_WORDS, PROPORTIONS, SCALES};
-use super::words::{Sentence, Word, phrase_at};
+use super::words::{Sentence, Word, join, phrase_at};
 
 /// The unit of a day's number in a date.
-pub(super) const DAY_OF_MONTH: &str = "#day";
+const DAY_OF_MONTH: &str = "#day";
 
 /// What follows a number written as an ordinal ("20th", "1st").
 const ORDINAL_SUFFIXES: [&str; 4] = ["st", "nd", "rd", "th"];
@@ -145,10 +145,6 @@ fn unit_after(words: &[Word], last: &mut usize, currency: &mut Option<&'static s
     };
     *last += usize::from(unit.is_some());
     unit
-}
-
-fn join(words: &[Word]) -> String {
-    words.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" ")
 }
 
 fn parse_number(lower: &str) -> Option<f64> {

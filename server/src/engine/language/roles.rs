@@ -5,7 +5,7 @@
 use super::dictionary::LEX;
 use super::features::Role;
 use super::lexicon::OFFICES;
-use super::words::{Sentence, capitalised, phrase_at};
+use super::words::{Sentence, capitalised, continues_name, phrase_at};
 
 pub(super) fn pass(s: &mut Sentence) {
     let (words, lex) = (&s.words, &*LEX);
@@ -17,7 +17,7 @@ pub(super) fn pass(s: &mut Sentence) {
             continue;
         };
         let end = i + phrase.len();
-        let run = words[end..].iter().take_while(|r| capitalised(&r.text) && !r.boundary && !lex.stopwords.contains(r.lower.as_str())).count();
+        let run = words[end..].iter().take_while(|r| continues_name(r)).count();
         let name = if run > 0 {
             Some(&words[end + run - 1])
         } else {

@@ -6,7 +6,7 @@
 use super::dictionary::LEX;
 use super::features::{Kind, Token};
 use super::lexicon::{LOCATIVES, MONTHS, WEEKDAYS};
-use super::words::{Sentence, Word, capitalised, is_upper_word};
+use super::words::{Sentence, Word, capitalised, continues_name, is_upper_word, join};
 
 pub(super) fn pass(s: &mut Sentence) {
     let mut i = 0;
@@ -27,10 +27,10 @@ pub(super) fn pass(s: &mut Sentence) {
     }
 }
 
-/// Whether the word at `after` continues a name ("Olaf Scholz"): the word
-/// before it is then a given name or title, not required.
+/// Whether the word at `after` continues a name: the one before it is then a
+/// given name or title, not required.
 fn next_capitalised(words: &[Word], after: usize) -> bool {
-    words.get(after).is_some_and(|n| capitalised(&n.text) && !n.boundary && !LEX.stopwords.contains(n.lower.as_str()))
+    words.get(after).is_some_and(continues_name)
 }
 
 /// The longest place alias starting at `i`: its length in words, and its
@@ -56,7 +56,7 @@ fn place(words: &[Word], i: usize) -> Option<(usize, Token)> {
     let located = words[clause..i].iter().any(|r| LOCATIVES.contains(&r.lower.as_str()));
     let token = Token {
         city: city.filter(|_| located),
-        text: words[i..i + n].iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" "),
+        text: join(&words[i..i + n]),
         term: id.to_string(),
         kind: Kind::Geo,
         negated: r.negated,

@@ -2,6 +2,7 @@
 
 use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
 
+use super::dictionary::LEX;
 use super::features::Features;
 
 /// One sentence while the passes run: its words, marked as the passes go,
@@ -35,6 +36,17 @@ pub(super) fn is_upper_word(s: &str) -> bool {
 
 pub(super) fn capitalised(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_uppercase())
+}
+
+/// Whether a word continues a name begun before it ("Olaf Scholz"): the
+/// word before it is then a given name or title.
+pub(super) fn continues_name(w: &Word) -> bool {
+    capitalised(&w.text) && !w.boundary && !LEX.stopwords.contains(w.lower.as_str())
+}
+
+/// The words as written, spaced.
+pub(super) fn join(words: &[Word]) -> String {
+    words.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" ")
 }
 
 /// Whether `phrase` (lowercase) stands in `words` from position `i`.

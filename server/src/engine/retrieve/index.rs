@@ -55,7 +55,10 @@ impl Index {
                     index.postings.entry(term.to_string()).or_default().push((id, n));
                 }
                 index.units.push(UnitRef { article: a as u32, unit: u as u32, len });
-                index.features.insert(id, Arc::new(features));
+                // Beyond the cache's capacity, inserting would only evict.
+                if (id as usize) < cached_features {
+                    index.features.insert(id, Arc::new(features));
+                }
             }
         }
         index.avg_len = if index.units.is_empty() { 1.0 } else { total_len as f32 / index.units.len() as f32 };

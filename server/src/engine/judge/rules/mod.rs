@@ -10,15 +10,14 @@
 //! - what the sentence lacks is recorded as a **gap** for the model's gate,
 //!   with the vetoes that stop the model from refuting.
 //!
-//! Every rule has an id (`registry`); the assessment lists those that fired.
+//! Every rule has an id (`judge::registry`); the assessment lists those that fired.
 
 mod align;
 mod numbers;
-pub mod registry;
 mod signals;
 mod slots;
 
-pub use self::registry::{Effect, Firing, RuleId};
+use super::registry::{Firing, RuleId};
 use self::signals::Signals;
 use super::thresholds::Thresholds;
 use super::assessment::{Assessment, Gap, Pair, StanceScorer};
@@ -47,24 +46,24 @@ impl RuleScorer {
 
 impl StanceScorer for RuleScorer {
     fn assess(&self, pair: &Pair<'_>) -> Assessment {
-        let s = Signals::measure(pair);
+        let mut s = Signals::measure(pair);
         if s.total <= 0.0 {
             return Assessment::neutral(0.0, Gap::Fact);
         }
-        let conflicts = conflicts(&s, &self.thresholds);
+        let conflicts = conflicts(&mut s, &self.thresholds);
         if conflicts.is_empty() { support(&s, &self.thresholds) } else { refutation(&s, &self.thresholds, conflicts) }
     }
 }
 
 fn text(s: &str) -> Param {
-    Param::Text(s.to_string())
+    Param::Text(s.to_string().into())
 }
 
 /// The conflict rules that fire, the decisive first: figures, then the slot
 /// (only in a sentence with all the claim's figures: "Japan pledged 5 billion
 /// dollars" is not about a sentence without it), then polarity.
-fn conflicts(s: &Signals<'_>, t: &Thresholds) -> Vec<Firing> {
-    let mut fired = s.numbers.conflicts.clone();
+fn conflicts(s: &mut Signals<'_>, t: &Thresholds) -> Vec<Firing> {
+    let mut fired = std::mem::take(&mut s.numbers.conflicts);
     if let Some(w) = s.exclusive_swap().filter(|_| s.numbers.complete()) {
         fired.push(Firing::new(RuleId::PlaceSwap, vec![("found", text(&w.found.text)), ("claimed", text(&w.claimed.text))]));
     }
@@ -82,7 +81,7 @@ fn refutation(s: &Signals<'_>, t: &Thresholds, mut fired: Vec<Firing>) -> Assess
         return Assessment { stance: Stance::Refutes, score: s.rest().min(1.0), coverage: s.coverage(), gap: Gap::None, refutable: false, fired, decisive, model: None };
     }
     fired.extend(vetoes);
-    fired.push(Firing::new(RuleId::FactGap, vec![("lacks", text("an agreeing figure, name or polarity"))]));
+    fired.push(Firing::new(RuleId::FactGap, vec![("lacks", Param::Text("an agreeing figure, name or polarity".into()))]));
     let model = model_vetoes(s);
     let refutable = model.is_empty();
     fired.extend(model);
@@ -93,10 +92,13 @@ fn refutation(s: &Signals<'_>, t: &Thresholds, mut fired: Vec<Firing>) -> Assess
 fn support(s: &Signals<'_>, t: &Thresholds) -> Assessment {
     let mut fired: Vec<Firing> = SUPPORT_VETOES.iter().filter_map(|veto| veto(s, t)).collect();
     let supports = fired.is_empty();
+    if supports {
+        fired.push(Firing::new(RuleId::ClaimCovered, vec![("coverage", Param::Number(s.coverage()))]));
+    }
     let (gap, lacks) = s.gap();
     match gap {
-        Gap::Fact => fired.push(Firing::new(RuleId::FactGap, vec![("lacks", text(lacks))])),
-        Gap::Minor => fired.push(Firing::new(RuleId::MinorGap, vec![("lacks", text(lacks))])),
+        Gap::Fact => fired.push(Firing::new(RuleId::FactGap, vec![("lacks", Param::Text(lacks.into()))])),
+        Gap::Minor => fired.push(Firing::new(RuleId::MinorGap, vec![("lacks", Param::Text(lacks.into()))])),
         Gap::None => {}
     }
     let mut model = model_vetoes(s);
@@ -108,7 +110,6 @@ fn support(s: &Signals<'_>, t: &Thresholds) -> Assessment {
     if s.words_matched >= s.words {
         model.push(Firing::bare(RuleId::EveryWord));
     }
-    fired.insert(0, Firing::new(RuleId::ClaimCovered, vec![("coverage", Param::Number(s.coverage()))]));
     let refutable = model.is_empty();
     fired.extend(model);
     let decisive = Some(RuleId::ClaimCovered);

@@ -2,7 +2,7 @@
 //! fare in the sentence: stated compatibly, stated differently (a conflict
 //! rule fires), or not stated.
 
-use super::registry::{Firing, RuleId};
+use crate::engine::judge::registry::{Firing, RuleId};
 use crate::engine::domain::Param;
 use crate::engine::language::lexicon::WEEKDAYS;
 use crate::engine::language::{Features, Kind, Measure, Quantity, Token};
@@ -42,7 +42,7 @@ impl NumberCheck {
 }
 
 fn conflict(rule: RuleId, found: &str, claimed: &str) -> Firing {
-    Firing::new(rule, vec![("found", Param::Text(found.to_string())), ("claimed", Param::Text(claimed.to_string()))])
+    Firing::new(rule, vec![("found", Param::Text(found.to_string().into())), ("claimed", Param::Text(claimed.to_string().into()))])
 }
 
 pub(super) fn check_numbers(claim: &Features, evidence: &Features) -> NumberCheck {
@@ -57,8 +57,10 @@ pub(super) fn check_numbers(claim: &Features, evidence: &Features) -> NumberChec
         let theirs: Vec<_> = evidence.roles.iter().filter(|r| r.name == role.name).collect();
         if let Some(other) = theirs.first() {
             let found = theirs.iter().any(|r| r.office == role.office);
-            let params = vec![("name", Param::Text(role.text.clone())), ("found", Param::Text(other.office.into())), ("claimed", Param::Text(role.office.into()))];
-            check.record(found, || Some(Firing::new(RuleId::OfficeConflict, params)));
+            check.record(found, || {
+                let params = vec![("name", Param::Text(role.text.clone().into())), ("found", Param::Text(other.office.into())), ("claimed", Param::Text(role.office.into()))];
+                Some(Firing::new(RuleId::OfficeConflict, params))
+            });
         }
     }
     calendar(&mut check, claim, evidence);

@@ -2,8 +2,7 @@
 //! found next to the words the two share ("Capri, Greece" / "Capri, Italy").
 
 use super::align::Alignment;
-use crate::engine::language::lexicon::NON_EXCLUSIVE;
-use crate::engine::language::{Features, Kind, Token, canonical_word};
+use crate::engine::language::{Features, Kind, Token, open_ended};
 
 /// How far (in words) a name may be from the word it qualifies: in the claim,
 /// and in the evidence, which may phrase the slot more loosely.
@@ -54,7 +53,7 @@ pub(super) fn slot_swap<'a>(claim: &'a Features, evidence: &'a Features, aligned
         // (visit, supply) governs it.
         let apposition = claim.tokens.iter().any(|t| t.pos + 1 == g.pos && matches!(t.kind, Kind::Proper | Kind::Geo));
         let open_ended = claim.tokens.iter().any(|t| {
-            t.kind == Kind::Word && near(t, g, SLOT_DISTANCE) && NON_EXCLUSIVE.iter().any(|w| canonical_word(w) == t.term)
+            t.kind == Kind::Word && near(t, g, SLOT_DISTANCE) && open_ended(&t.term)
         });
         let exclusive = apposition || !open_ended;
         Some(SlotSwap { claimed: g, found, exclusive })

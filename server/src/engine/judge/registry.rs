@@ -1,9 +1,9 @@
-//! The rule registry: every rule that can support, refute or veto, by a
-//! stable id, and the record of one rule firing. The human-readable reason
-//! for a stance is built here, from that record, and nowhere else.
+//! The rule registry: every rule that can support, refute or veto (the
+//! lexical rules and the gate's), by a stable id, and the record of one rule
+//! firing. The human-readable message of every firing, the reason people read
+//! for a stance, is built here from that record.
 
-pub use crate::engine::domain::RuleEffect as Effect;
-use crate::engine::domain::{FiredRule, Param};
+use crate::engine::domain::{FiredRule, Param, RuleEffect};
 
 macro_rules! rules {
     ($($(#[doc = $doc:literal])+ $name:ident = $id:literal, $effect:ident;)+) => {
@@ -22,8 +22,8 @@ macro_rules! rules {
                 match self { $(RuleId::$name => $id,)+ }
             }
 
-            pub fn effect(self) -> Effect {
-                match self { $(RuleId::$name => Effect::$effect,)+ }
+            pub fn effect(self) -> RuleEffect {
+                match self { $(RuleId::$name => RuleEffect::$effect,)+ }
             }
 
             /// What the rule checks, in one line (its doc comment's first).
@@ -163,6 +163,6 @@ mod tests {
         assert_eq!(Firing::new(RuleId::ModelRefutes, vec![("p", Param::Number(0.956))]).message(), "the evidence contradicts the claim (stance model, p=0.96)");
         assert_eq!(Firing::new(RuleId::LowCoverage, vec![("coverage", Param::Number(0.5))]).message(), "Too little of the claim's weighted content is in the sentence to support it (coverage=0.50)");
         let report = Firing::bare(RuleId::Negation).report(true);
-        assert_eq!((report.id, report.effect, report.decisive), ("negation", Effect::Refutes, true));
+        assert_eq!((report.id, report.effect, report.decisive), ("negation", RuleEffect::Refutes, true));
     }
 }
