@@ -261,6 +261,7 @@ def main():
     ap.add_argument("--curriculum", action="store_true", help="FEVER first, then the targeted pairs, then the rest")
     ap.add_argument("--checkpoint-every", type=int, default=200)
     ap.add_argument("--max-steps", type=int, default=0, help="stop early (a smoke test)")
+    ap.add_argument("--fever-pairs", type=int, default=0, help="use only this many FEVER-lite pairs (0: all)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     torch.manual_seed(args.seed)
@@ -269,6 +270,8 @@ def main():
 
     sets = {"fever": fever(d, rng), "scifact": scifact(d, rng), "climate": climate(d, rng),
             "synthetic": synthetic(os.path.join(root, "seeds"), d, rng, args.synthetic_sample)}
+    if args.fever_pairs:
+        sets["fever"] = rng.sample(sets["fever"], min(args.fever_pairs, len(sets["fever"])))
     if args.contrastive:
         sets["contrastive"] = contrastive_pairs(args.eval_dir, args.contrastive, rng)
     if args.curriculum:
