@@ -20,13 +20,10 @@ refutes, nei]}, gzipped.
 """
 import argparse, gzip, json, os, random, sys, time
 
-import numpy as np
-import onnxruntime as ort
-from transformers import AutoTokenizer
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import contrastive  # noqa: E402
-from train_stance import MAX_LEN, base_model, close_sentence, evidence, jsonl, words  # noqa: E402
+from onnx_stance import Stance  # noqa: E402
+from train_stance import base_model, close_sentence, evidence, jsonl, words  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOLD = {"SUPPORTED": "SUPPORTS", "CONTRADICTED": "REFUTES"}
@@ -86,20 +83,13 @@ def main():
     rows = pairs(args.eval_dir, rng)
     if args.limit:
         rows = rng.sample(rows, min(args.limit, len(rows)))
-    tok = AutoTokenizer.from_pretrained(base_model(args.cache, args.base))
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = os.cpu_count() or 2
-    session = ort.InferenceSession(args.teacher, options)
-    names = [i.name for i in session.get_inputs()]
+    teacher = Stance(args.teacher, base_model(args.cache, args.base))
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     started = time.time()
     with gzip.open(args.out + ".part", "wt") as f:
         for i in range(0, len(rows), 32):
             batch = rows[i:i + 32]
-            enc = tok([c for c, *_ in batch], [e for _, e, *_ in batch], truncation="longest_first", max_length=MAX_LEN, padding=True, return_tensors="np")
-            logits = session.run(None, {n: enc[n].astype(np.int64) for n in names})[0]
-            probs = np.exp(logits - logits.max(-1, keepdims=True))
-            probs /= probs.sum(-1, keepdims=True)
+            probs = teacher.probs([c for c, *_ in batch], [e for _, e, *_ in batch])
             for (claim, ev, source, gold), p in zip(batch, probs):
                 f.write(json.dumps({"claim": claim, "evidence": ev, "source": source, "gold": gold, "teacher": [round(float(x), 4) for x in p]}) + "\n")
             if i % 3200 == 0:

@@ -215,11 +215,12 @@ def curriculum(sets, epochs, rng):
     """5% of each set held out; the rest in stages, FEVER first, then the
     targeted pairs, then the others, each stage for all its epochs before
     the next (VeriSci's order: general fact verification, then the target)."""
-    held, stages = [], {}
+    held, held_sets, stages = [], [], {}
     for name, ps in sets.items():
         ps = [p for p in ps if p[1]]
         rng.shuffle(ps)
         held += ps[: len(ps) // 20]
+        held_sets += [name] * len(ps[: len(ps) // 20])
         stage = name if name in ("fever", "contrastive") else "rest"
         stages.setdefault(stage, []).extend(ps[len(ps) // 20:])
     names = [n for n in ("fever", "contrastive", "rest") if n in stages]
@@ -228,7 +229,7 @@ def curriculum(sets, epochs, rng):
         ps = stages[n]
         rng.shuffle(ps)
         train += ps * int(epochs) + ps[: int(len(ps) * (epochs % 1))]
-    return held, train, names
+    return held, held_sets, train, names
 
 
 def encode(tok, batch):
@@ -262,6 +263,7 @@ def main():
     ap.add_argument("--checkpoint-every", type=int, default=200)
     ap.add_argument("--max-steps", type=int, default=0, help="stop early (a smoke test)")
     ap.add_argument("--fever-pairs", type=int, default=0, help="use only this many FEVER-lite pairs (0: all)")
+    ap.add_argument("--dump-held-out", help="write the held-out pairs to this JSONL file and stop")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     torch.manual_seed(args.seed)
@@ -275,17 +277,24 @@ def main():
     if args.contrastive:
         sets["contrastive"] = contrastive_pairs(args.eval_dir, args.contrastive, rng)
     if args.curriculum:
-        held, train, stage_names = curriculum(sets, args.epochs, rng)
+        held, held_sets, train, stage_names = curriculum(sets, args.epochs, rng)
         steps = len(train) // args.batch
     else:
         pairs = [p for ps in sets.values() for p in ps if p[1]]
         rng.shuffle(pairs)
         held = pairs[: len(pairs) // 20]
+        held_sets = ["mixed"] * len(held)
         train = pairs[len(pairs) // 20:]
         stage_names = ["all"]
         steps = int(len(train) * args.epochs) // args.batch
     counts = {k: len(v) for k, v in sets.items()}
     print(f"pairs: {counts}, train {len(train)}, held out {len(held)}, stages {stage_names}", flush=True)
+    if args.dump_held_out:
+        # The same arguments give the same held-out pairs: for comparing models on them.
+        with open(args.dump_held_out, "w") as f:
+            for (c, e, l), name in zip(held, held_sets):
+                f.write(json.dumps({"claim": c, "evidence": e, "label": LABELS[l], "set": name}) + "\n")
+        return
 
     os.makedirs(args.cache, exist_ok=True)
     base = base_model(args.cache, args.base)
@@ -296,7 +305,8 @@ def main():
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, s / (0.06 * steps + 1)) * max(0.0, 1 - s / steps))
-    run = hashlib.sha256(json.dumps(sorted(vars(args).items()), default=str).encode()).hexdigest()[:12]
+    hashed = {k: v for k, v in vars(args).items() if k != "dump_held_out"}
+    run = hashlib.sha256(json.dumps(sorted(hashed.items()), default=str).encode()).hexdigest()[:12]
     ckpt = os.path.join(args.cache, f"checkpoint-{args.base}-{run}.pt")
     first, spent = 0, 0.0
     if os.path.exists(ckpt):
