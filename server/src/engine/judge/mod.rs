@@ -2,8 +2,8 @@
 //! they add up to. The rules (`rules`) assess every candidate; the stance
 //! model, where the engine has one, reads the first few whose judgement the
 //! gate (`gate`) lets it change; aggregation (`decide`) turns the assessed
-//! candidates into a verdict, a confidence and the citation order. Every
-//! threshold is in `thresholds`.
+//! candidates into a verdict, a confidence and the citation order. The bars
+//! they all compare against are in `thresholds`.
 
 mod assessment;
 pub mod decide;
