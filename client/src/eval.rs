@@ -62,6 +62,8 @@ pub struct Outcome {
     pub predicted: usize,
     /// The first citation points at a gold article.
     pub cited_gold: bool,
+    /// The answer's confidence.
+    pub confidence: f64,
     pub latency_ms: f64,
 }
 
@@ -76,7 +78,7 @@ impl Outcome {
             _ => 2,
         };
         let cited_gold = answer.citations.first().is_some_and(|c| example.gold_ids().contains(c.article_id.as_str()));
-        Outcome { gold: example.class().unwrap_or(2), predicted, cited_gold, latency_ms }
+        Outcome { gold: example.class().unwrap_or(2), predicted, cited_gold, confidence: f64::from(answer.confidence), latency_ms }
     }
 }
 
@@ -99,6 +101,8 @@ pub struct Report {
     pub confusion: [[usize; 3]; 3],
     /// None when no claim was answered correctly with SUPPORTED/CONTRADICTED.
     pub citation_at_1: Option<f64>,
+    /// Expected calibration error of the confidence (10 equal-width bins).
+    pub ece: f64,
     pub latency_p50_ms: f64,
     pub latency_p95_ms: f64,
 }
@@ -113,6 +117,18 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
     sorted[rank]
+}
+
+/// Expected calibration error: answers binned by confidence into [0, 0.1), …,
+/// [0.9, 1.0]; the sum over bins of (bin size / n) × |accuracy − mean confidence|.
+fn ece(outcomes: &[Outcome]) -> f64 {
+    let mut bins = [(0usize, 0usize, 0.0f64); 10];
+    for o in outcomes {
+        let bin = &mut bins[((o.confidence * 10.0) as usize).min(9)];
+        *bin = (bin.0 + 1, bin.1 + usize::from(o.gold == o.predicted), bin.2 + o.confidence);
+    }
+    let n = outcomes.len().max(1) as f64;
+    bins.iter().filter(|b| b.0 > 0).map(|&(size, right, conf)| (ratio(right, size) - conf / size as f64).abs() * size as f64 / n).sum()
 }
 
 pub fn report(outcomes: &[Outcome]) -> Report {
@@ -144,6 +160,7 @@ pub fn report(outcomes: &[Outcome]) -> Report {
         per_class,
         confusion,
         citation_at_1,
+        ece: ece(outcomes),
         latency_p50_ms: percentile(&latencies, 50.0),
         latency_p95_ms: percentile(&latencies, 95.0),
     }
@@ -158,6 +175,7 @@ impl std::fmt::Display for Report {
             Some(c) => writeln!(f, "citation@1    {c:.3}")?,
             None => writeln!(f, "citation@1    n/a")?,
         }
+        writeln!(f, "calibration   {:.3} (ECE, 10 bins)", self.ece)?;
         writeln!(f, "latency p50   {:.1} ms   p95 {:.1} ms", self.latency_p50_ms, self.latency_p95_ms)?;
         writeln!(f, "\nclass          support  precision  recall  F1")?;
         for c in &self.per_class {
@@ -177,7 +195,18 @@ mod tests {
     use super::*;
 
     fn o(gold: usize, predicted: usize, cited_gold: bool) -> Outcome {
-        Outcome { gold, predicted, cited_gold, latency_ms: 1.0 }
+        Outcome { gold, predicted, cited_gold, confidence: 0.95, latency_ms: 1.0 }
+    }
+
+    #[test]
+    fn calibration_error_follows_the_definition() {
+        // Bin 0.9: 3 answers at 0.95, 2 right (|0.667 - 0.95| × 3/4); bin 0.5: 1 right at 0.55 (0.45 × 1/4).
+        let mut outcomes = vec![o(0, 0, true), o(1, 1, true), o(2, 0, false), o(2, 2, false)];
+        outcomes[3].confidence = 0.55;
+        let expected = (2.0 / 3.0 - 0.95f64).abs() * 0.75 + 0.45 * 0.25;
+        assert!((report(&outcomes).ece - expected).abs() < 1e-9, "{}", report(&outcomes).ece);
+        outcomes[2].predicted = 2;
+        assert!(report(&outcomes).ece < expected, "a right answer at 0.95 is better calibrated");
     }
 
     #[test]

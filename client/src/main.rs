@@ -247,7 +247,7 @@ fn print_check(text: &str, r: &pb::CheckTextResponse) {
     println!("\n{} supported, {} contradicted, {} unknown, {} sentences skipped", s.supported, s.contradicted, s.unknown, s.skipped);
 }
 
-async fn verify_batch(client: &mut FactCheckServiceClient<Channel>, file: &PathBuf, max_citations: u32, json: bool) -> anyhow::Result<()> {
+async fn verify_batch(client: &mut FactCheckServiceClient<Channel>, file: &PathBuf, max_citations: u32, explain: bool, json: bool) -> anyhow::Result<()> {
     #[derive(serde::Deserialize)]
     struct Row {
         #[serde(default, alias = "claim_id")]
@@ -262,7 +262,7 @@ async fn verify_batch(client: &mut FactCheckServiceClient<Channel>, file: &PathB
         .collect::<anyhow::Result<_>>()?;
     let claims: std::collections::HashMap<String, String> = rows.iter().enumerate().map(|(i, r)| (i.to_string(), r.claim.clone())).collect();
     let ids: Vec<String> = rows.iter().enumerate().map(|(i, r)| if r.id.is_empty() { i.to_string() } else { r.id.clone() }).collect();
-    let requests = rows.into_iter().enumerate().map(move |(i, r)| pb::VerifyClaimsRequest { request_id: i.to_string(), claim: r.claim, max_citations, explain: false });
+    let requests = rows.into_iter().enumerate().map(move |(i, r)| pb::VerifyClaimsRequest { request_id: i.to_string(), claim: r.claim, max_citations, explain });
     let mut answers = client.verify_claims(futures::stream::iter(requests)).await?.into_inner();
     let mut stdout = std::io::stdout().lock();
     while let Some(a) = answers.message().await? {
@@ -274,7 +274,10 @@ async fn verify_batch(client: &mut FactCheckServiceClient<Channel>, file: &PathB
                 writeln!(stdout, "{}", serde_json::json!({"id": id, "claim": claim, "result": response_json(&v)}))?
             }
             Some(pb::verify_claims_response::Result::Verification(v)) => {
-                writeln!(stdout, "{id}\t{}\t{:.2}\t{claim}", verdict_name(v.verdict).to_uppercase(), v.confidence)?
+                writeln!(stdout, "{id}\t{}\t{:.2}\t{claim}", verdict_name(v.verdict).to_uppercase(), v.confidence)?;
+                if explain {
+                    print_explanation(&v);
+                }
             }
             Some(pb::verify_claims_response::Result::Error(e)) if json => {
                 writeln!(stdout, "{}", serde_json::json!({"id": id, "claim": claim, "error": {"code": e.code, "reason": e.reason, "message": e.message}}))?
@@ -419,7 +422,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let ch = channel(&cli.addr).await.with_context(|| format!("cannot connect to {}", cli.addr))?;
     let mut client = FactCheckServiceClient::new(ch.clone());
     match cli.command {
-        Command::Verify { batch: Some(file), max_citations, .. } => verify_batch(&mut client, &file, max_citations, cli.json).await?,
+        Command::Verify { batch: Some(file), max_citations, explain, .. } => verify_batch(&mut client, &file, max_citations, explain, cli.json).await?,
         Command::Verify { claim, max_citations, expect, explain, .. } => {
             let r = verify_explained(&mut client, claim.as_deref().unwrap_or_default(), max_citations, explain).await?;
             if cli.json {

@@ -92,6 +92,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         units = engine.unit_count(),
         store_version = engine.store_version()?,
         engine = engine.mode(),
+        learned_judge = engine.learned_judge(),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "engine ready"
     );

@@ -61,7 +61,7 @@ use std::time::Instant;
 pub use self::domain::*;
 use self::judge::rules::RuleScorer;
 use self::judge::thresholds::Thresholds;
-use self::judge::{Candidate, Claim, Judge, StanceScorer};
+use self::judge::{Aggregator, Assessed, Candidate, Claim, Judge, StanceScorer};
 use self::language::analyze;
 use self::models::Models;
 use self::retrieve::dense::{self, Dense};
@@ -107,10 +107,14 @@ impl EngineBuilder {
     /// units stored without vectors (or with another embedder's) are embedded now.
     pub fn open(self) -> Result<Engine> {
         let rules = self.rules.unwrap_or_else(|| Box::new(RuleScorer::new(self.thresholds)));
+        let aggregator = match &self.models {
+            Some(m) => Aggregator::load(&m.dir)?,
+            None => None,
+        };
         let engine = Engine {
             store: Store::open(&self.data_dir)?,
             index: RwLock::new(Arc::new(Index::build(Vec::new(), 1))),
-            judge: Judge::new(rules, self.models.clone(), self.thresholds),
+            judge: Judge::new(rules, self.models.clone(), self.thresholds, aggregator),
             models: self.models,
             cached_sentences: self.cached_sentences,
         };
@@ -296,8 +300,28 @@ impl Engine {
     /// read. Deterministic for a given store.
     pub fn verify(&self, claim: &str, max_citations: usize, explain: bool) -> Result<Verification> {
         let index = self.index();
+        let (candidates, mut assessed) = self.judged(&index, claim);
+        let decision = self.judge.decide(&mut assessed);
+        let citations = decision.order.iter().take(max_citations).map(|&i| cite(&candidates[i], &assessed.pairs[i], explain)).collect();
+        Ok(Verification { verdict: decision.verdict, confidence: decision.confidence, citations, reason: decision.reason, store_version: self.store.version()? })
+    }
+
+    /// What the learned aggregator reads for `claim` (`judge::aggregate::SIGNALS`,
+    /// in order): for fitting it (`train/fit_judge.py`).
+    pub fn signals(&self, claim: &str) -> Vec<f32> {
+        let index = self.index();
+        self.judge.signals(&self.judged(&index, claim).1).to_vec()
+    }
+
+    /// Whether the learned aggregator decides verdicts.
+    pub fn learned_judge(&self) -> bool {
+        self.judge.learned()
+    }
+
+    /// The claim's candidates, and the judge's assessment of each.
+    fn judged<'i>(&self, index: &'i Index, claim: &str) -> (Vec<Candidate<'i>>, Assessed) {
         let features = analyze(claim);
-        let ids = tracing::info_span!("retrieve").in_scope(|| retrieve::candidates(&index, self.models.as_deref(), claim, &features));
+        let ids = tracing::info_span!("retrieve").in_scope(|| retrieve::candidates(index, self.models.as_deref(), claim, &features));
         let candidates: Vec<Candidate<'_>> = ids
             .iter()
             .map(|&id| {
@@ -307,9 +331,7 @@ impl Engine {
             .collect();
         let idf = |t: &str| index.idf(t);
         let assessed = self.judge.assess(&Claim { text: claim, features: &features, idf: &idf, max_idf: index.max_idf() }, &candidates);
-        let decision = self.judge.decide(&assessed);
-        let citations = decision.order.iter().take(max_citations).map(|&i| cite(&candidates[i], &assessed[i], explain)).collect();
-        Ok(Verification { verdict: decision.verdict, confidence: decision.confidence, citations, reason: decision.reason, store_version: self.store.version()? })
+        (candidates, assessed)
     }
 }
 

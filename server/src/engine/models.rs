@@ -88,6 +88,8 @@ pub struct Models {
     stance: Pool,
     /// Identifies the embedder, stored beside vectors so a new model re-embeds.
     pub embedder_id: String,
+    /// Where the models were loaded from (the judge's aggregator sits beside the stance model).
+    pub dir: PathBuf,
 }
 
 impl Models {
@@ -114,6 +116,7 @@ impl Models {
             embedder: Pool::load(&dir.join(EMBEDDER), sessions)?,
             stance: Pool::load(&dir.join(STANCE), sessions)?,
             embedder_id: format!("minilm-l6-int8:{}", embedder_file.len()),
+            dir: dir.to_path_buf(),
         })
     }
 

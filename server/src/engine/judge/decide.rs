@@ -71,7 +71,7 @@ pub fn decide(assessed: &[Assessment], t: &Thresholds) -> Decision {
 
 /// The decisive sentence first, then those that agree with the verdict, then
 /// those that disagree, then related neutral ones; stronger first in each.
-fn citation_order(assessed: &[Assessment], verdict: Verdict, decisive: Option<usize>) -> Vec<usize> {
+pub(super) fn citation_order(assessed: &[Assessment], verdict: Verdict, decisive: Option<usize>) -> Vec<usize> {
     let mut order: Vec<usize> = (0..assessed.len())
         .filter(|&i| Some(i) != decisive && (assessed[i].stance != Stance::Neutral || assessed[i].score >= MIN_NEUTRAL_CITE))
         .collect();

@@ -5,6 +5,7 @@
 //! candidates into a verdict, a confidence and the citation order. The bars
 //! they all compare against are in `thresholds`.
 
+pub mod aggregate;
 mod assessment;
 pub mod decide;
 pub mod gate;
@@ -14,15 +15,28 @@ pub mod thresholds;
 
 use std::sync::Arc;
 
+pub use self::aggregate::Aggregator;
 pub use self::assessment::{Assessment, Gap, Pair, StanceScorer};
 use self::decide::Decision;
 use self::thresholds::Thresholds;
-use super::domain::{Article, Unit, evidence_text};
+use super::domain::{Article, StanceProbs, Unit, evidence_text};
 use super::language::Features;
 use super::models::Models;
 
 /// Candidates the stance model reads (it costs ~2–5 ms a pair; rules are µs).
 const MODEL_PAIRS: usize = 4;
+/// Sentences of one article the stance model also reads together: an
+/// abstract states a finding across sentences ("…was measured. It fell by…").
+const JOINT_SENTENCES: usize = 3;
+
+/// The judge's reading of a claim's candidates.
+pub struct Assessed {
+    /// One per candidate, in the candidates' order.
+    pub pairs: Vec<Assessment>,
+    /// The stance model on the best article's admitted sentences together
+    /// (at most [`JOINT_SENTENCES`], in text order), where it has two or more.
+    pub joint: Option<StanceProbs>,
+}
 
 /// A sentence retrieved for a claim.
 pub struct Candidate<'a> {
@@ -40,45 +54,90 @@ pub struct Claim<'a> {
     pub max_idf: f32,
 }
 
-/// The rules, the optional stance model and the gate between them.
+/// The rules, the optional stance model, the gate between them and the
+/// optional learned aggregator over them all.
 pub struct Judge {
     rules: Box<dyn StanceScorer>,
     /// `None`: the rules alone judge.
     model: Option<Arc<Models>>,
     thresholds: Thresholds,
+    /// `None`: the hand-tuned aggregation decides.
+    aggregator: Option<Aggregator>,
 }
 
 impl Judge {
-    pub fn new(rules: Box<dyn StanceScorer>, model: Option<Arc<Models>>, thresholds: Thresholds) -> Judge {
-        Judge { rules, model, thresholds }
+    pub fn new(rules: Box<dyn StanceScorer>, model: Option<Arc<Models>>, thresholds: Thresholds, aggregator: Option<Aggregator>) -> Judge {
+        Judge { rules, model, thresholds, aggregator }
+    }
+
+    /// Whether the learned aggregator decides (else the hand-tuned one).
+    pub fn learned(&self) -> bool {
+        self.aggregator.is_some()
     }
 
     /// Assesses every candidate (best retrieved first) with the rules, then
-    /// lets the stance model read the first few the gate admits.
-    pub fn assess(&self, claim: &Claim<'_>, candidates: &[Candidate<'_>]) -> Vec<Assessment> {
-        let mut assessed: Vec<Assessment> = tracing::info_span!("score", candidates = candidates.len()).in_scope(|| {
+    /// lets the stance model read the first few the gate admits, and the best
+    /// article's admitted sentences together.
+    pub fn assess(&self, claim: &Claim<'_>, candidates: &[Candidate<'_>]) -> Assessed {
+        let mut pairs: Vec<Assessment> = tracing::info_span!("score", candidates = candidates.len()).in_scope(|| {
             candidates.iter().map(|c| self.rules.assess(&Pair { claim: claim.features, evidence: &c.features, idf: claim.idf, max_idf: claim.max_idf })).collect()
         });
-        let Some(model) = &self.model else { return assessed };
+        let Some(model) = &self.model else { return Assessed { pairs, joint: None } };
         let gate = self.thresholds.gate;
-        assessed.iter_mut().for_each(|a| gate.mark_low_coverage(a));
-        let top: Vec<usize> = (0..candidates.len()).filter(|&i| gate.admits(&assessed[i])).take(MODEL_PAIRS).collect();
+        pairs.iter_mut().for_each(|a| gate.mark_low_coverage(a));
+        let admitted: Vec<usize> = (0..candidates.len()).filter(|&i| gate.admits(&pairs[i])).collect();
+        let top = &admitted[..admitted.len().min(MODEL_PAIRS)];
         let texts: Vec<String> = top.iter().map(|&i| model_evidence(&candidates[i])).collect();
         match tracing::info_span!("stance_model", pairs = top.len()).in_scope(|| model.stance(claim.text, &texts)) {
-            Ok(probs) => top.iter().zip(probs).for_each(|(&i, p)| assessed[i] = gate::combine(&assessed[i], p, gate)),
+            Ok(probs) => top.iter().zip(probs).for_each(|(&i, p)| pairs[i] = gate::combine(&pairs[i], p, gate)),
             Err(e) => tracing::warn!(error = %e, "stance model failed; rules only for this claim"),
         }
-        assessed
+        let joint = joint_evidence(candidates, &admitted).and_then(|text| {
+            // Its own call: one long input would pad the short ones to its length.
+            let read = tracing::info_span!("stance_model_joint").in_scope(|| model.stance(claim.text, &[text]));
+            read.inspect_err(|e| tracing::warn!(error = %e, "stance model failed on the joint evidence")).ok()?.pop()
+        });
+        Assessed { pairs, joint }
     }
 
-    /// The verdict the assessed candidates add up to.
-    pub fn decide(&self, assessed: &[Assessment]) -> Decision {
-        tracing::info_span!("aggregate").in_scope(|| decide::decide(assessed, &self.thresholds))
+    /// The verdict the assessed candidates add up to. The learned aggregator,
+    /// where there is one, may overrule the hand-tuned decision; it then marks
+    /// the sentence it cites as decisive.
+    pub fn decide(&self, assessed: &mut Assessed) -> Decision {
+        tracing::info_span!("aggregate").in_scope(|| {
+            let hand = decide::decide(&assessed.pairs, &self.thresholds);
+            match &self.aggregator {
+                Some(a) => a.decide(assessed, hand),
+                None => hand,
+            }
+        })
+    }
+
+    /// The aggregator's signals for assessed candidates (what
+    /// `train/fit_judge.py` fits on).
+    pub fn signals(&self, assessed: &Assessed) -> [f32; aggregate::SIGNALS.len()] {
+        aggregate::signals(assessed, &decide::decide(&assessed.pairs, &self.thresholds))
     }
 }
 
 /// The stance model's view of a unit: "title | sentence" (as in training).
 fn model_evidence(c: &Candidate<'_>) -> String {
-    let text = evidence_text(c.article, c.unit);
-    if c.article.title.is_empty() { text } else { format!("{} | {text}", c.article.title) }
+    with_title(c.article, evidence_text(c.article, c.unit))
+}
+
+fn with_title(article: &Article, text: String) -> String {
+    if article.title.is_empty() { text } else { format!("{} | {text}", article.title) }
+}
+
+/// The first admitted candidate's article with up to [`JOINT_SENTENCES`] of
+/// its admitted sentences, in text order; `None` where it has only one.
+fn joint_evidence(candidates: &[Candidate<'_>], admitted: &[usize]) -> Option<String> {
+    let article = candidates[*admitted.first()?].article;
+    let mut units: Vec<&Unit> = admitted.iter().map(|&i| &candidates[i]).filter(|c| c.article.id == article.id).map(|c| c.unit).take(JOINT_SENTENCES).collect();
+    if units.len() < 2 {
+        return None;
+    }
+    units.sort_by_key(|u| u.start);
+    let texts: Vec<String> = units.iter().map(|u| evidence_text(article, u)).collect();
+    Some(with_title(article, texts.join(" ")))
 }

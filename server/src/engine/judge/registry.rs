@@ -87,6 +87,12 @@ rules! {
     ModelSupports = "model-supports", Supports;
     /// The stance model reads refutation, surely enough for the gate.
     ModelRefutes = "model-refutes", Refutes;
+    /// The learned aggregator reads support where the rules and the gate did not.
+    LearnedSupport = "learned-support", Supports;
+    /// The learned aggregator reads refutation where the rules and the gate did not.
+    LearnedRefute = "learned-refute", Refutes;
+    /// The learned aggregator finds the evidence inconclusive where the rules or the gate took a side.
+    LearnedUnknown = "learned-unknown", Veto;
 }
 
 /// One rule that fired, with the values it saw.
@@ -120,6 +126,9 @@ impl Firing {
             RuleId::Negation => "the evidence states the opposite".into(),
             RuleId::ModelRefutes => format!("the evidence contradicts the claim (stance model, p={})", p("p")),
             RuleId::ModelSupports => format!("the stance model reads support (p={})", p("p")),
+            RuleId::LearnedSupport => format!("the learned judge reads support across the evidence (p={})", p("p")),
+            RuleId::LearnedRefute => format!("the evidence contradicts the claim (learned judge, p={})", p("p")),
+            RuleId::LearnedUnknown => format!("the evidence is not conclusive (learned judge, p={})", p("p")),
             rule if self.params.is_empty() => rule.summary().trim_end_matches('.').to_string(),
             rule => {
                 let values: Vec<String> = self.params.iter().map(|(n, v)| format!("{n}={v}")).collect();

@@ -1,0 +1,254 @@
+//! The learned aggregator: a multinomial logistic regression from the
+//! judge's signals about one claim (the stance model's probabilities on the
+//! sentences it read, the rules' and the gate's stances, coverage, gaps, the
+//! hand-tuned decision) to P(SUPPORTED), P(CONTRADICTED), P(UNKNOWN).
+//!
+//! It is fitted by `train/fit_judge.py` on claims of the "train on" files
+//! that the stance model never saw (`train/folds.py`), so its probability is
+//! the verdict's confidence. It ships beside the stance model
+//! (`stance/judge.json`) because it reads that model's outputs; without the
+//! file the hand-tuned aggregation (`decide`) stands alone.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::Assessed;
+use super::assessment::Assessment;
+use super::decide::{Decision, citation_order};
+use super::registry::{Firing, RuleId};
+use crate::engine::domain::{Param, Stance, Verdict};
+use crate::error::{Error, Result};
+
+/// The aggregator's file, under the models directory.
+pub const FILE: &str = "stance/judge.json";
+
+/// The signals, by name, in the order [`signals`] computes them; the file
+/// names them too, so weights fitted for another list are refused.
+pub const SIGNALS: [&str; 24] = [
+    "model_support_max",
+    "model_refute_max",
+    "model_support_first",
+    "model_refute_first",
+    "model_nei_first",
+    "model_unread",
+    "support_votes",
+    "refute_votes",
+    "support_coverage",
+    "refute_coverage",
+    "rule_support",
+    "rule_refute",
+    "gate_support",
+    "gate_refute",
+    "coverage_max",
+    "coverage_first",
+    "support_fact_gap",
+    "refute_vetoed",
+    "hand_supported",
+    "hand_contradicted",
+    "hand_confidence",
+    "joint_support",
+    "joint_refute",
+    "joint_read",
+];
+
+/// Verdicts in the order of the weights' rows.
+const VERDICTS: [Verdict; 3] = [Verdict::Supported, Verdict::Contradicted, Verdict::Unknown];
+
+/// The fitted weights: one row of `SIGNALS.len()` weights and a bias per verdict.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Aggregator {
+    signals: Vec<String>,
+    weights: [Vec<f32>; 3],
+    bias: [f32; 3],
+}
+
+impl Aggregator {
+    /// Reads the aggregator beside the stance model; `None` when there is none.
+    pub fn load(models_dir: &Path) -> Result<Option<Aggregator>> {
+        let path = models_dir.join(FILE);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let invalid = |e: String| Error::Model(format!("{}: {e}", path.display()));
+        let a: Aggregator = serde_json::from_slice(&std::fs::read(&path)?).map_err(|e| invalid(e.to_string()))?;
+        if a.signals != SIGNALS || a.weights.iter().any(|w| w.len() != SIGNALS.len()) {
+            return Err(invalid(format!("fitted for other signals than this build's ({}); rerun train/fit_judge.py", SIGNALS.join(", "))));
+        }
+        Ok(Some(a))
+    }
+
+    /// P(verdict) for each of [`VERDICTS`].
+    pub fn probabilities(&self, x: &[f32; SIGNALS.len()]) -> [f32; 3] {
+        let z: Vec<f32> = (0..3).map(|k| self.bias[k] + self.weights[k].iter().zip(x).map(|(w, v)| w * v).sum::<f32>()).collect();
+        let top = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let e: Vec<f32> = z.iter().map(|v| (v - top).exp()).collect();
+        let sum: f32 = e.iter().sum();
+        [e[0] / sum, e[1] / sum, e[2] / sum]
+    }
+
+    /// The learned verdict over the hand-tuned decision. Where they agree, the
+    /// hand decision's citations and reason stand with the learned confidence;
+    /// where they differ, the sentence that bears the learned verdict out best
+    /// (by the stance model) is marked decisive and cited first.
+    pub fn decide(&self, assessed: &mut Assessed, hand: Decision) -> Decision {
+        let p = self.probabilities(&signals(assessed, &hand));
+        let assessed = &mut assessed.pairs;
+        let k = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a))).unwrap_or(2);
+        let (verdict, confidence) = (VERDICTS[k], p[k]);
+        if verdict == hand.verdict || assessed.is_empty() {
+            return Decision { confidence: if verdict == hand.verdict { confidence } else { hand.confidence }, ..hand };
+        }
+        let (rule, stance) = match verdict {
+            Verdict::Supported => (RuleId::LearnedSupport, Stance::Supports),
+            Verdict::Contradicted => (RuleId::LearnedRefute, Stance::Refutes),
+            Verdict::Unknown => (RuleId::LearnedUnknown, Stance::Neutral),
+        };
+        let firing = Firing::new(rule, vec![("p", Param::Number(confidence))]);
+        let decisive = match verdict {
+            // The rules' verdict is overruled: the sentences lose the stance they gave.
+            Verdict::Unknown => {
+                for a in assessed.iter_mut().filter(|a| a.stance != Stance::Neutral) {
+                    a.stance = Stance::Neutral;
+                    a.fired.push(firing.clone());
+                    a.decisive = None;
+                }
+                None
+            }
+            _ => {
+                let d = bearing_out(assessed, stance);
+                let a = &mut assessed[d];
+                a.fired.push(firing.clone());
+                (a.stance, a.decisive) = (stance, Some(rule));
+                Some(d)
+            }
+        };
+        Decision { verdict, confidence, order: citation_order(assessed, verdict, decisive), reason: firing.message() }
+    }
+}
+
+/// The candidate the model finds most in `stance`; the first one where the model read none.
+fn bearing_out(assessed: &[Assessment], stance: Stance) -> usize {
+    let p = |a: &Assessment| a.model.map_or(-1.0, |m| if stance == Stance::Supports { m.supports } else { m.refutes });
+    (0..assessed.len()).max_by(|&a, &b| p(&assessed[a]).total_cmp(&p(&assessed[b])).then(b.cmp(&a))).unwrap_or(0)
+}
+
+/// Whether the rules (not the stance model, nor this aggregator) decided a stance.
+fn by_rules(a: &Assessment) -> bool {
+    !matches!(a.decisive, Some(RuleId::ModelSupports | RuleId::ModelRefutes) | None)
+}
+
+/// The signals of [`SIGNALS`] for the assessed candidates (best retrieved first).
+pub fn signals(Assessed { pairs: assessed, joint }: &Assessed, hand: &Decision) -> [f32; SIGNALS.len()] {
+    let read: Vec<&Assessment> = assessed.iter().filter(|a| a.model.is_some()).collect();
+    let probs = |a: &Assessment| a.model.map_or((0.0, 0.0, 0.0), |m| (m.supports, m.refutes, m.nei));
+    let max_by = |f: &dyn Fn(&Assessment) -> f32| read.iter().copied().max_by(|a, b| f(a).total_cmp(&f(b)));
+    let (support, refute) = (max_by(&|a| probs(a).0), max_by(&|a| probs(a).1));
+    let share = |f: &dyn Fn(&Assessment) -> bool| if read.is_empty() { 0.0 } else { read.iter().filter(|a| f(a)).count() as f32 / read.len() as f32 };
+    let best = |f: &dyn Fn(&Assessment) -> bool| assessed.iter().filter(|a| f(a)).map(|a| a.score).fold(0.0f32, f32::max);
+    let first = read.first().copied();
+    let (s1, r1, n1) = first.map_or((0.0, 0.0, 0.0), probs);
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    [
+        support.map_or(0.0, |a| probs(a).0),
+        refute.map_or(0.0, |a| probs(a).1),
+        s1,
+        r1,
+        n1,
+        flag(read.is_empty()),
+        share(&|a| probs(a).0 > 0.5),
+        share(&|a| probs(a).1 > 0.5),
+        support.map_or(0.0, |a| a.coverage),
+        refute.map_or(0.0, |a| a.coverage),
+        best(&|a| a.stance == Stance::Supports && by_rules(a)),
+        best(&|a| a.stance == Stance::Refutes && by_rules(a)),
+        best(&|a| a.stance == Stance::Supports),
+        best(&|a| a.stance == Stance::Refutes),
+        assessed.iter().map(|a| a.coverage).fold(0.0f32, f32::max),
+        assessed.first().map_or(0.0, |a| a.coverage),
+        flag(support.is_some_and(|a| a.gap == super::Gap::Fact)),
+        flag(refute.is_some_and(|a| !a.refutable)),
+        flag(hand.verdict == Verdict::Supported),
+        flag(hand.verdict == Verdict::Contradicted),
+        hand.confidence,
+        joint.map_or(0.0, |m| m.supports),
+        joint.map_or(0.0, |m| m.refutes),
+        flag(joint.is_some()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::domain::StanceProbs;
+    use crate::engine::judge::Gap;
+    use crate::engine::judge::thresholds::Thresholds;
+
+    /// Weights that follow the model's best support and refutation only.
+    fn follows_the_model() -> Aggregator {
+        let mut weights = [vec![0.0; SIGNALS.len()], vec![0.0; SIGNALS.len()], vec![0.0; SIGNALS.len()]];
+        weights[0][0] = 8.0;
+        weights[1][1] = 8.0;
+        Aggregator { signals: SIGNALS.iter().map(|s| s.to_string()).collect(), weights, bias: [-4.0, -4.0, 0.0] }
+    }
+
+    fn read(supports: f32, refutes: f32) -> Assessment {
+        Assessment { model: Some(StanceProbs { supports, refutes, nei: 1.0 - supports - refutes }), ..Assessment::neutral(0.6, Gap::None) }
+    }
+
+    fn decide(pairs: &mut Vec<Assessment>) -> Decision {
+        let hand = super::super::decide::decide(pairs, &Thresholds::default());
+        let mut assessed = Assessed { pairs: std::mem::take(pairs), joint: None };
+        let d = follows_the_model().decide(&mut assessed, hand);
+        *pairs = assessed.pairs;
+        d
+    }
+
+    #[test]
+    fn learned_support() {
+        let mut assessed = vec![read(0.2, 0.1), read(0.95, 0.0)];
+        let d = decide(&mut assessed);
+        assert_eq!((d.verdict, d.order[0]), (Verdict::Supported, 1));
+        assert_eq!((assessed[1].stance, assessed[1].decisive), (Stance::Supports, Some(RuleId::LearnedSupport)));
+        assert!(d.confidence > 0.9 && d.reason.starts_with("the learned judge reads support"), "{d:?}");
+    }
+
+    #[test]
+    fn learned_refute() {
+        let mut assessed = vec![read(0.0, 0.97)];
+        let d = decide(&mut assessed);
+        assert_eq!((d.verdict, assessed[0].decisive), (Verdict::Contradicted, Some(RuleId::LearnedRefute)));
+        assert!(d.reason.starts_with("the evidence contradicts the claim (learned judge"), "{}", d.reason);
+    }
+
+    #[test]
+    fn learned_unknown() {
+        // The rules support; the model finds nothing: the learned judge says UNKNOWN.
+        let mut covered = Assessment { stance: Stance::Supports, score: 0.9, decisive: Some(RuleId::ClaimCovered), ..read(0.1, 0.1) };
+        covered.fired.push(Firing::bare(RuleId::ClaimCovered));
+        let mut assessed = vec![covered];
+        let d = decide(&mut assessed);
+        assert_eq!(d.verdict, Verdict::Unknown);
+        assert_eq!(assessed[0].stance, Stance::Neutral, "no sentence is cited as support for an UNKNOWN");
+        assert_eq!(assessed[0].fired.last().map(|f| f.rule), Some(RuleId::LearnedUnknown));
+    }
+
+    #[test]
+    fn agreeing_keeps_the_hand_citations_with_the_learned_confidence() {
+        let mut pairs = vec![read(0.05, 0.05)];
+        let d = decide(&mut pairs);
+        assert_eq!((d.verdict, d.reason.as_str()), (Verdict::Unknown, "no stored sentence supports or contradicts the claim"));
+        let p = follows_the_model().probabilities(&signals(&Assessed { pairs, joint: None }, &d));
+        assert!((d.confidence - p[2]).abs() < 1e-6 && p.iter().sum::<f32>() > 0.999);
+    }
+
+    #[test]
+    fn weights_for_other_signals_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Aggregator::load(dir.path()).unwrap(), None);
+        std::fs::create_dir(dir.path().join("stance")).unwrap();
+        std::fs::write(dir.path().join(FILE), r#"{"signals": ["x"], "weights": [[1], [1], [1]], "bias": [0, 0, 0]}"#).unwrap();
+        let e = Aggregator::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("rerun train/fit_judge.py"), "{e}");
+    }
+}
