@@ -300,7 +300,7 @@ impl Engine {
     /// read. Deterministic for a given store.
     pub fn verify(&self, claim: &str, max_citations: usize, explain: bool) -> Result<Verification> {
         let index = self.index();
-        let (candidates, mut assessed) = self.judged(&index, claim);
+        let (candidates, mut assessed) = self.judged(&index, claim, self.judge.learned());
         let decision = self.judge.decide(&mut assessed);
         let citations = decision.order.iter().take(max_citations).map(|&i| cite(&candidates[i], &assessed.pairs[i], explain)).collect();
         Ok(Verification { verdict: decision.verdict, confidence: decision.confidence, citations, reason: decision.reason, store_version: self.store.version()? })
@@ -310,7 +310,7 @@ impl Engine {
     /// in order): for fitting it (`train/fit_judge.py`).
     pub fn signals(&self, claim: &str) -> Vec<f32> {
         let index = self.index();
-        self.judge.signals(&self.judged(&index, claim).1).to_vec()
+        self.judge.signals(&self.judged(&index, claim, true).1).to_vec()
     }
 
     /// Whether the learned aggregator decides verdicts.
@@ -318,8 +318,8 @@ impl Engine {
         self.judge.learned()
     }
 
-    /// The claim's candidates, and the judge's assessment of each.
-    fn judged<'i>(&self, index: &'i Index, claim: &str) -> (Vec<Candidate<'i>>, Assessed) {
+    /// The claim's candidates, and the judge's assessment of each (`joint`: see [`Judge::assess`]).
+    fn judged<'i>(&self, index: &'i Index, claim: &str, joint: bool) -> (Vec<Candidate<'i>>, Assessed) {
         let features = analyze(claim);
         let ids = tracing::info_span!("retrieve").in_scope(|| retrieve::candidates(index, self.models.as_deref(), claim, &features));
         let candidates: Vec<Candidate<'_>> = ids
@@ -330,7 +330,7 @@ impl Engine {
             })
             .collect();
         let idf = |t: &str| index.idf(t);
-        let assessed = self.judge.assess(&Claim { text: claim, features: &features, idf: &idf, max_idf: index.max_idf() }, &candidates);
+        let assessed = self.judge.assess(&Claim { text: claim, features: &features, idf: &idf, max_idf: index.max_idf() }, &candidates, joint);
         (candidates, assessed)
     }
 }

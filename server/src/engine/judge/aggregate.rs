@@ -25,7 +25,7 @@ pub const FILE: &str = "stance/judge.json";
 
 /// The signals, by name, in the order [`signals`] computes them; the file
 /// names them too, so weights fitted for another list are refused.
-pub const SIGNALS: [&str; 24] = [
+pub const SIGNALS: [&str; 25] = [
     "model_support_max",
     "model_refute_max",
     "model_support_first",
@@ -43,6 +43,7 @@ pub const SIGNALS: [&str; 24] = [
     "coverage_max",
     "coverage_first",
     "support_fact_gap",
+    "support_across_gap",
     "refute_vetoed",
     "hand_supported",
     "hand_contradicted",
@@ -167,6 +168,8 @@ pub fn signals(Assessed { pairs: assessed, joint }: &Assessed, hand: &Decision) 
         assessed.iter().map(|a| a.coverage).fold(0.0f32, f32::max),
         assessed.first().map_or(0.0, |a| a.coverage),
         flag(support.is_some_and(|a| a.gap == super::Gap::Fact)),
+        // The model's support where the sentence lacks a name, place, figure or date of the claim.
+        support.filter(|a| a.gap == super::Gap::Fact).map_or(0.0, |a| probs(a).0),
         flag(refute.is_some_and(|a| !a.refutable)),
         flag(hand.verdict == Verdict::Supported),
         flag(hand.verdict == Verdict::Contradicted),

@@ -76,9 +76,10 @@ impl Judge {
     }
 
     /// Assesses every candidate (best retrieved first) with the rules, then
-    /// lets the stance model read the first few the gate admits, and the best
-    /// article's admitted sentences together.
-    pub fn assess(&self, claim: &Claim<'_>, candidates: &[Candidate<'_>]) -> Assessed {
+    /// lets the stance model read the first few the gate admits, and, with
+    /// `joint` (only the learned aggregator reads it), the best article's
+    /// admitted sentences together.
+    pub fn assess(&self, claim: &Claim<'_>, candidates: &[Candidate<'_>], joint: bool) -> Assessed {
         let mut pairs: Vec<Assessment> = tracing::info_span!("score", candidates = candidates.len()).in_scope(|| {
             candidates.iter().map(|c| self.rules.assess(&Pair { claim: claim.features, evidence: &c.features, idf: claim.idf, max_idf: claim.max_idf })).collect()
         });
@@ -92,7 +93,7 @@ impl Judge {
             Ok(probs) => top.iter().zip(probs).for_each(|(&i, p)| pairs[i] = gate::combine(&pairs[i], p, gate)),
             Err(e) => tracing::warn!(error = %e, "stance model failed; rules only for this claim"),
         }
-        let joint = joint_evidence(candidates, &admitted).and_then(|text| {
+        let joint = joint.then(|| joint_evidence(candidates, &admitted)).flatten().and_then(|text| {
             // Its own call: one long input would pad the short ones to its length.
             let read = tracing::info_span!("stance_model_joint").in_scope(|| model.stance(claim.text, &[text]));
             read.inspect_err(|e| tracing::warn!(error = %e, "stance model failed on the joint evidence")).ok()?.pop()
