@@ -142,3 +142,37 @@ fn joint_evidence(candidates: &[Candidate<'_>], admitted: &[usize]) -> Option<St
     let texts: Vec<String> = units.iter().map(|u| evidence_text(article, u)).collect();
     Some(with_title(article, texts.join(" ")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::domain::Source;
+    use crate::engine::language::analyze;
+
+    fn article(id: &str, title: &str, sentences: &[&str]) -> Article {
+        let text = sentences.join(" ");
+        let mut start = 0;
+        let units = sentences
+            .iter()
+            .map(|s| {
+                let unit = Unit { start, end: start + s.len(), attribution: String::new() };
+                start += s.len() + 1;
+                unit
+            })
+            .collect();
+        Article { id: id.into(), title: title.into(), text, source: Source::default(), content_hash: String::new(), units }
+    }
+
+    #[test]
+    fn joint_evidence_reads_the_best_articles_sentences_in_text_order() {
+        let abstract_ = article("a", "Statins", &["Patients took statins.", "LDL was measured.", "It fell by half.", "Nothing else changed."]);
+        let other = article("b", "", &["Aspirin was given."]);
+        let candidate = |a: &'static Article, i: usize| Candidate { article: a, unit: &a.units[i], features: Arc::new(analyze(&a.text[a.units[i].start..a.units[i].end])) };
+        let (abstract_, other): (&'static Article, &'static Article) = (Box::leak(Box::new(abstract_)), Box::leak(Box::new(other)));
+        let candidates = [candidate(abstract_, 2), candidate(other, 0), candidate(abstract_, 1), candidate(abstract_, 3), candidate(abstract_, 0)];
+        // Admitted: all but the last; the first three of the best article, in text order.
+        assert_eq!(joint_evidence(&candidates, &[0, 1, 2, 3]).as_deref(), Some("Statins | LDL was measured. It fell by half. Nothing else changed."));
+        assert_eq!(joint_evidence(&candidates, &[0, 1]), None, "one sentence of the article is not joint evidence");
+        assert_eq!(joint_evidence(&candidates, &[]), None);
+    }
+}
