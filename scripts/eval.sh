@@ -5,6 +5,7 @@
 #   EVAL_TAG=name names the answers (target/eval/NAME-SET.json) and logs.
 #   scripts/eval.sh [seeds|heldout|blind|fever|scifact|climate ...]   (default: all but blind)
 #   FACTCHECK_MODELS=""  scripts/eval.sh ...                      (lexical engine)
+#   FACTCHECK_JUDGE=""   scripts/eval.sh ...   (hand-tuned aggregation; or FILE: that aggregator for every set)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/serving.sh
@@ -15,12 +16,19 @@ models=${FACTCHECK_MODELS-models}
 mode=$([[ -n $models ]] && echo semantic || echo lexical)
 tag=${EVAL_TAG:-$mode} # names the answers and logs (ablations: another models dir, same stores)
 port=50091
+[[ -z ${FACTCHECK_JUDGE+x} ]] || judge_override=$FACTCHECK_JUDGE # one aggregator for every set ("": none)
 sets=("$@")
 [[ ${#sets[@]} -gt 0 ]] || sets=(seeds heldout fever scifact climate)
 
 row() { # name corpus claims
   local name=$1 corpus=$2 claims=$3 data=target/eval/$mode-$1 log=target/eval/$tag-$1.log
   mkdir -p target/eval
+  # Each public corpus is served with the aggregator fitted on its "train on"
+  # claims (train/fit_judge.py), if there is one; the seed sets with the default.
+  local judge=$models/stance/judge-$name.json
+  if [[ -n ${judge_override+x} ]]; then export FACTCHECK_JUDGE=$judge_override
+  elif [[ -n $models && -f $judge ]]; then export FACTCHECK_JUDGE=$judge
+  else unset FACTCHECK_JUDGE; fi
   serve_corpus "$bin" "$port" "$models" "$data" "$corpus" "$log"
   "$bin/factcheck" --addr 127.0.0.1:$port --json eval "$claims" >target/eval/$tag-$name.json
   kill "$server"; wait "$server" || true

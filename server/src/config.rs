@@ -68,6 +68,12 @@ pub struct Config {
     #[arg(long, env = "FACTCHECK_MODELS", default_value = "models")]
     pub models: String,
 
+    /// The learned aggregator (`train/fit_judge.py`) fitted for the corpus
+    /// served; unset: `MODELS/stance/judge.json` (fitted on claims about the
+    /// seeds) if present; empty: the hand-tuned aggregation alone.
+    #[arg(long, env = "FACTCHECK_JUDGE")]
+    pub judge: Option<String>,
+
     /// How sure the stance model must be (0..1) to call a sentence SUPPORTS or
     /// REFUTES: higher trades recall for precision.
     #[arg(long, env = "FACTCHECK_MODEL_THRESHOLD", default_value_t = ModelGate::default().threshold)]

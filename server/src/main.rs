@@ -75,8 +75,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let (data_dir, corpus_path, models_dir, cached) = (config.data_dir.clone(), config.corpus.clone(), config.models.clone(), config.cached_sentences);
     let gate = ModelGate { threshold: config.model_threshold, min_coverage: config.model_min_coverage, ..ModelGate::default() };
     let thresholds = Thresholds { gate, ..Thresholds::default() };
+    let judge = config.judge.clone();
     let engine = tokio::task::spawn_blocking(move || -> anyhow::Result<Engine> {
-        let engine = Engine::builder(&data_dir).models(load_models(&models_dir)).thresholds(thresholds).cached_sentences(cached).open()?;
+        let mut builder = Engine::builder(&data_dir).models(load_models(&models_dir)).thresholds(thresholds).cached_sentences(cached);
+        if let Some(file) = judge {
+            builder = builder.aggregator((!file.is_empty()).then(|| file.into()));
+        }
+        let engine = builder.open()?;
         info!(articles = engine.article_count(), units = engine.unit_count(), "store opened");
         if !corpus_path.is_empty() {
             let articles = corpus::load(std::path::Path::new(&corpus_path))?;

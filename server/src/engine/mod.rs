@@ -39,6 +39,7 @@
 //!     │                   and the conflict and veto rules
 //!     ├── gate.rs         when the stance model may overrule the rules
 //!     ├── decide.rs       aggregation into a verdict, confidence and citation order
+//!     ├── aggregate.rs    the learned aggregator over the judge's signals (when fitted)
 //!     └── thresholds.rs   the bars the rules, the gate and the citations compare against
 //! ```
 //!
@@ -56,7 +57,10 @@ pub mod store;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How often a long ingest logs its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 pub use self::domain::*;
 use self::judge::rules::RuleScorer;
@@ -81,6 +85,8 @@ pub struct EngineBuilder {
     models: Option<Arc<Models>>,
     thresholds: Thresholds,
     cached_sentences: usize,
+    /// `None`: the aggregator beside the models, if any; `Some(None)`: none.
+    aggregator: Option<Option<PathBuf>>,
 }
 
 impl EngineBuilder {
@@ -98,6 +104,12 @@ impl EngineBuilder {
         EngineBuilder { thresholds, ..self }
     }
 
+    /// The learned aggregator's file (`None`: the hand-tuned aggregation
+    /// alone) in place of the default one beside the models.
+    pub fn aggregator(self, file: Option<PathBuf>) -> Self {
+        EngineBuilder { aggregator: Some(file), ..self }
+    }
+
     /// How many analysed sentences the index keeps (at least 1).
     pub fn cached_sentences(self, cached_sentences: usize) -> Self {
         EngineBuilder { cached_sentences, ..self }
@@ -107,9 +119,10 @@ impl EngineBuilder {
     /// units stored without vectors (or with another embedder's) are embedded now.
     pub fn open(self) -> Result<Engine> {
         let rules = self.rules.unwrap_or_else(|| Box::new(RuleScorer::new(self.thresholds)));
-        let aggregator = match &self.models {
-            Some(m) => Aggregator::load(&m.dir)?,
-            None => None,
+        let aggregator = match (&self.models, &self.aggregator) {
+            (None, _) | (_, Some(None)) => None,
+            (Some(m), None) => Aggregator::beside(&m.dir)?,
+            (Some(_), Some(Some(file))) => Some(Aggregator::load(file)?),
         };
         let engine = Engine {
             store: Store::open(&self.data_dir)?,
@@ -134,7 +147,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn builder(data_dir: &Path) -> EngineBuilder {
-        EngineBuilder { data_dir: data_dir.to_path_buf(), rules: None, models: None, thresholds: Thresholds::default(), cached_sentences: DEFAULT_CACHED_SENTENCES }
+        EngineBuilder { data_dir: data_dir.to_path_buf(), rules: None, models: None, thresholds: Thresholds::default(), cached_sentences: DEFAULT_CACHED_SENTENCES, aggregator: None }
     }
 
     /// Opens the store with the lexical engine and default settings.
@@ -212,7 +225,15 @@ impl Engine {
         let _span = tracing::info_span!("ingest", articles = articles.len()).entered();
         let started = Instant::now();
         let mut report = IngestReport::default();
-        for a in articles {
+        let (total, mut logged) = (articles.len(), Instant::now());
+        for (done, a) in articles.into_iter().enumerate() {
+            // A large corpus takes minutes: say how far it is, every few seconds.
+            if logged.elapsed() >= PROGRESS_EVERY {
+                logged = Instant::now();
+                let rate = done as f64 / started.elapsed().as_secs_f64();
+                let eta_s = ((total - done) as f64 / rate.max(1e-9)) as u64;
+                tracing::info!(done, total, units = report.units, articles_per_s = rate as u64, eta_s, "ingesting");
+            }
             let (change, units) = self.store_article(a)?;
             match change {
                 Change::Added => report.added += 1,

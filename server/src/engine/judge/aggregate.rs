@@ -3,11 +3,15 @@
 //! sentences it read, the rules' and the gate's stances, coverage, gaps, the
 //! hand-tuned decision) to P(SUPPORTED), P(CONTRADICTED), P(UNKNOWN).
 //!
-//! It is fitted by `train/fit_judge.py` on claims of the "train on" files
-//! that the stance model never saw (`train/folds.py`), so its probability is
-//! the verdict's confidence. It ships beside the stance model
-//! (`stance/judge.json`) because it reads that model's outputs; without the
-//! file the hand-tuned aggregation (`decide`) stands alone.
+//! It is fitted by `train/fit_judge.py` on labelled claims about the corpus
+//! served, which the stance model never saw (`train/folds.py`), so its
+//! probability is the verdict's confidence. What the signals mean depends on
+//! the corpus (a sentence without its subject is the rule in title-less
+//! single-sentence corpora, a sign of a swapped name in news articles), so
+//! each corpus gets its own fit: the default one, beside the stance model
+//! (`stance/judge.json`, whose outputs it reads), is fitted on claims about
+//! the seeds; `--judge FILE` names another. Without one the hand-tuned
+//! aggregation (`decide`) stands alone.
 
 use std::path::Path;
 
@@ -20,7 +24,7 @@ use super::registry::{Firing, RuleId};
 use crate::engine::domain::{Param, Stance, Verdict};
 use crate::error::{Error, Result};
 
-/// The aggregator's file, under the models directory.
+/// The default aggregator's file, under the models directory.
 pub const FILE: &str = "stance/judge.json";
 
 /// The signals, by name, in the order [`signals`] computes them; the file
@@ -65,18 +69,21 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
-    /// Reads the aggregator beside the stance model; `None` when there is none.
-    pub fn load(models_dir: &Path) -> Result<Option<Aggregator>> {
+    /// Reads the default aggregator beside the stance model; `None` when there is none.
+    pub fn beside(models_dir: &Path) -> Result<Option<Aggregator>> {
         let path = models_dir.join(FILE);
-        if !path.is_file() {
-            return Ok(None);
-        }
+        path.is_file().then(|| Aggregator::load(&path)).transpose()
+    }
+
+    /// Reads an aggregator file of `train/fit_judge.py`.
+    pub fn load(path: &Path) -> Result<Aggregator> {
         let invalid = |e: String| Error::Model(format!("{}: {e}", path.display()));
-        let a: Aggregator = serde_json::from_slice(&std::fs::read(&path)?).map_err(|e| invalid(e.to_string()))?;
+        let bytes = std::fs::read(path).map_err(|e| invalid(e.to_string()))?;
+        let a: Aggregator = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
         if a.signals != SIGNALS || a.weights.iter().any(|w| w.len() != SIGNALS.len()) {
             return Err(invalid(format!("fitted for other signals than this build's ({}); rerun train/fit_judge.py", SIGNALS.join(", "))));
         }
-        Ok(Some(a))
+        Ok(a)
     }
 
     /// P(verdict) for each of [`VERDICTS`].
@@ -248,10 +255,12 @@ mod tests {
     #[test]
     fn weights_for_other_signals_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(Aggregator::load(dir.path()).unwrap(), None);
+        assert_eq!(Aggregator::beside(dir.path()).unwrap(), None);
         std::fs::create_dir(dir.path().join("stance")).unwrap();
         std::fs::write(dir.path().join(FILE), r#"{"signals": ["x"], "weights": [[1], [1], [1]], "bias": [0, 0, 0]}"#).unwrap();
-        let e = Aggregator::load(dir.path()).unwrap_err().to_string();
+        let e = Aggregator::beside(dir.path()).unwrap_err().to_string();
         assert!(e.contains("rerun train/fit_judge.py"), "{e}");
+        let e = Aggregator::load(&dir.path().join("missing.json")).unwrap_err().to_string();
+        assert!(e.contains("missing.json"), "{e}");
     }
 }
