@@ -77,7 +77,9 @@ async fn enforces_deadlines() {
     request.set_timeout(Duration::from_millis(100));
     let t = Instant::now();
     let status = client.verify_claim(request).await.unwrap_err();
-    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    // tonic's client enforces the same grpc-timeout: on a busy machine its
+    // own timer ("Timeout expired", Cancelled) can beat the server's answer.
+    assert!(matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled), "{status:?}");
     assert!(t.elapsed() < Duration::from_millis(280), "{:?}", t.elapsed());
     // Without one, the server default applies.
     let status = verify(&mut client, CLAIM, 0).await.unwrap_err();
