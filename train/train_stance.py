@@ -218,6 +218,19 @@ def contrastive_pairs(eval_dir, n, rng):
     return [(r["claim"], r["evidence"], label[r["label"]]) for r in rows[:n]]
 
 
+def mined_pairs(path, names, per_claim):
+    """The mined pairs of `names`, at most `per_claim` per claim in the order
+    the engine cited them (its most convincing wrong evidence first)."""
+    import gzip
+    kept, per = [], {}
+    with gzip.open(path, "rt") as f:
+        for row in map(json.loads, f):
+            if row["set"] in names and per.get(row["claim_id"], 0) < per_claim:
+                per[row["claim_id"]] = per.get(row["claim_id"], 0) + 1
+                kept.append((row["claim"], row["evidence"], N))
+    return kept
+
+
 def curriculum(sets, epochs, rng):
     """5% of each set held out; the rest in stages, FEVER first, then the
     targeted pairs, then the others, each stage for all its epochs before
@@ -272,6 +285,9 @@ def main():
     ap.add_argument("--fever-pairs", type=int, default=0, help="use only this many FEVER-lite pairs (0: all)")
     ap.add_argument("--save-fp32", action="store_true", help="also keep the fp32 weights (OUT/fp32)")
     ap.add_argument("--judge-fold", action="store_true", help="leave out the claims train/fit_judge.py fits on (train/folds.py)")
+    ap.add_argument("--mined", help="hard NEI pairs of train/mine_negatives.py (JSONL.gz) to add")
+    ap.add_argument("--mined-sets", nargs="+", default=["fever", "scifact"], help="the sets whose mined pairs to use")
+    ap.add_argument("--mined-per-claim", type=int, default=1, help="at most this many mined pairs of each claim (the top-cited first)")
     ap.add_argument("--dump-held-out", help="write the held-out pairs to this JSONL file and stop")
     args = ap.parse_args()
     rng = random.Random(args.seed)
@@ -286,6 +302,8 @@ def main():
     # Stacking: the aggregator's claims stay out of the model (train/folds.py).
     for name in ("fever", "scifact", "climate") if args.judge_fold else ():
         sets[name] = [p for p in sets[name] if not folds.for_judge(p[0])]
+    if args.mined:
+        sets["mined"] = mined_pairs(args.mined, args.mined_sets, args.mined_per_claim)
     if args.contrastive:
         sets["contrastive"] = contrastive_pairs(args.eval_dir, args.contrastive, rng)
     if args.curriculum:
