@@ -67,6 +67,9 @@ class Manifests(unittest.TestCase):
                     self.assertIn("grpc", c[probe], probe)
                     self.assertEqual(c[probe]["grpc"]["port"], probe_port, probe)
                 self.assertEqual(c["readinessProbe"]["grpc"]["service"], "factcheck.v1.FactCheckService")
+                # A replica still ingesting is alive, not ready: it must not be restarted.
+                for probe in ("startupProbe", "livenessProbe"):
+                    self.assertEqual(c[probe]["grpc"]["service"], "factcheck.v1.FactCheckService/live", probe)
                 startup = c["startupProbe"]
                 self.assertGreaterEqual(startup["periodSeconds"] * startup["failureThreshold"], 60)
                 if "FACTCHECK_TLS_CERT" in env:

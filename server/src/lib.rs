@@ -33,6 +33,16 @@ pub const SERVICE_NAME: &str = "factcheck.v1.FactCheckService";
 /// loaded (semantic), NOT_SERVING when the server runs lexically. Probes use
 /// `""` or `SERVICE_NAME`, which are SERVING either way.
 pub const SEMANTIC_HEALTH_NAME: &str = "factcheck.v1.FactCheckService/semantic";
+/// A health entry that is SERVING from the moment the server listens until
+/// shutdown begins, warm-up included: for liveness and start-up probes, which
+/// must not restart a replica that is still ingesting its corpus. `""` and
+/// `SERVICE_NAME` are the readiness to verify.
+pub const LIVE_HEALTH_NAME: &str = "factcheck.v1.FactCheckService/live";
+
+/// Work that must finish before the server is ready (the start-up corpus
+/// ingest): until it has, `""` and `SERVICE_NAME` report NOT_SERVING and
+/// verification answers from what is already indexed. An error stops the server.
+pub type Warmup = std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
 
 /// How to serve; `Default` matches the binary's defaults with no side ports.
 pub struct ServeOptions {
@@ -48,6 +58,8 @@ pub struct ServeOptions {
     pub health_listener: Option<TcpListener>,
     /// Bearer token for admin calls; None refuses them.
     pub admin_token: Option<Secret>,
+    /// Served NOT_SERVING until this is done.
+    pub warmup: Option<Warmup>,
 }
 
 impl Default for ServeOptions {
@@ -62,8 +74,15 @@ impl Default for ServeOptions {
             metrics_listener: None,
             health_listener: None,
             admin_token: None,
+            warmup: None,
         }
     }
+}
+
+/// The readiness entries: the whole server (`""`) and `SERVICE_NAME`.
+async fn set_ready(health: &tonic_health::server::HealthReporter, status: ServingStatus) {
+    health.set_service_status("", status).await;
+    health.set_service_status(SERVICE_NAME, status).await;
 }
 
 async fn stopped(mut rx: watch::Receiver<bool>) {
@@ -72,7 +91,8 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 
 /// Serves factcheck, health and reflection (v1 and v1alpha) on `listener`
 /// until `shutdown` completes; then reports NOT_SERVING, stops accepting and
-/// drains in-flight calls for up to `shutdown_grace`.
+/// drains in-flight calls for up to `shutdown_grace`. With a `warmup`, health
+/// reports NOT_SERVING (but live) until it is done.
 pub async fn run(
     listener: TcpListener,
     engine: Arc<Engine>,
@@ -80,12 +100,22 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<FactCheckServiceServer<FactCheckApi>>().await;
+    match options.warmup {
+        Some(_) => set_ready(&health, ServingStatus::NotServing).await,
+        None => set_ready(&health, ServingStatus::Serving).await,
+    }
+    health.set_service_status(LIVE_HEALTH_NAME, ServingStatus::Serving).await;
     let semantic = if engine.mode() == "semantic" { ServingStatus::Serving } else { ServingStatus::NotServing };
     health.set_service_status(SEMANTIC_HEALTH_NAME, semantic).await;
     let metrics = options.metrics.clone();
-    metrics.store_articles.set(engine.article_count() as i64);
-    metrics.store_units.set(engine.unit_count() as i64);
+    let count_store = {
+        let (metrics, engine) = (metrics.clone(), engine.clone());
+        move || {
+            metrics.store_articles.set(engine.article_count() as i64);
+            metrics.store_units.set(engine.unit_count() as i64);
+        }
+    };
+    count_store();
 
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -134,14 +164,27 @@ pub async fn run(
             .await
             .map_err(anyhow::Error::from)
     };
-    let servers = async { tokio::try_join!(grpc, metrics_server, health_server).map(|_| ()) };
+    let (warming, stopping) = (health.clone(), stop_rx.clone());
+    let warmup = async move {
+        let Some(warmup) = options.warmup else { return Ok(()) };
+        tracing::info!("warming up: not serving until the start-up work is done");
+        warmup.await?;
+        count_store();
+        // A shutdown that began meanwhile has the last word.
+        if !*stopping.borrow() {
+            set_ready(&warming, ServingStatus::Serving).await;
+            tracing::info!("warm-up done: serving");
+        }
+        Ok(())
+    };
+    let servers = async { tokio::try_join!(grpc, metrics_server, health_server, warmup).map(|_| ()) };
     tokio::pin!(servers);
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down: not serving, draining in-flight calls");
-        health.set_service_status("", ServingStatus::NotServing).await;
-        health.set_not_serving::<FactCheckServiceServer<FactCheckApi>>().await;
         let _ = stop_tx.send(true);
+        set_ready(&health, ServingStatus::NotServing).await;
+        health.set_service_status(LIVE_HEALTH_NAME, ServingStatus::NotServing).await;
     };
     tokio::select! {
         result = &mut servers => result,

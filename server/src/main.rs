@@ -1,5 +1,6 @@
-//! `factcheck-server`: load config, open the store, ingest the corpus, serve
-//! until SIGTERM/SIGINT, then drain, flush telemetry and the store, exit 0.
+//! `factcheck-server`: load config, open the store, serve (NOT_SERVING while
+//! the corpus is ingested) until SIGTERM/SIGINT, then drain, flush telemetry
+//! and the store, exit 0.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -76,31 +77,41 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let gate = ModelGate { threshold: config.model_threshold, min_coverage: config.model_min_coverage, ..ModelGate::default() };
     let thresholds = Thresholds { gate, ..Thresholds::default() };
     let judge = config.judge.clone();
-    let engine = tokio::task::spawn_blocking(move || -> anyhow::Result<Engine> {
+    let (engine, articles) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut builder = Engine::builder(&data_dir).models(load_models(&models_dir)).thresholds(thresholds).cached_sentences(cached);
         if let Some(file) = judge {
             builder = builder.aggregator((!file.is_empty()).then(|| file.into()));
         }
         let engine = builder.open()?;
         info!(articles = engine.article_count(), units = engine.unit_count(), "store opened");
-        if !corpus_path.is_empty() {
-            let articles = corpus::load(std::path::Path::new(&corpus_path))?;
-            let r = engine.ingest(articles)?;
-            info!(added = r.added, replaced = r.replaced, unchanged = r.unchanged, units = r.units, elapsed_ms = r.elapsed.as_millis() as u64, "corpus ingested");
-        }
-        Ok(engine)
+        // Read before serving, so that a bad corpus fails the start at once.
+        let articles = if corpus_path.is_empty() { None } else { Some(corpus::load(std::path::Path::new(&corpus_path))?) };
+        Ok((Arc::new(engine), articles))
     })
     .await??;
-    let engine = Arc::new(engine);
-    info!(
-        articles = engine.article_count(),
-        units = engine.unit_count(),
-        store_version = engine.store_version()?,
-        engine = engine.mode(),
-        learned_judge = engine.learned_judge(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "engine ready"
-    );
+    // The corpus is ingested while the server listens, NOT_SERVING (but
+    // live) until it is done: a large corpus takes minutes, and probes and
+    // callers should see why the replica is not ready yet.
+    let warmup: factcheck_server::Warmup = {
+        let engine = engine.clone();
+        Box::pin(async move {
+            if let Some(articles) = articles {
+                let ingesting = engine.clone();
+                let r = tokio::task::spawn_blocking(move || ingesting.ingest(articles)).await??;
+                info!(added = r.added, replaced = r.replaced, unchanged = r.unchanged, units = r.units, elapsed_ms = r.elapsed.as_millis() as u64, "corpus ingested");
+            }
+            info!(
+                articles = engine.article_count(),
+                units = engine.unit_count(),
+                store_version = engine.store_version()?,
+                engine = engine.mode(),
+                learned_judge = engine.learned_judge(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "engine ready"
+            );
+            Ok(())
+        })
+    };
     let listener = TcpListener::bind(config.listen).await.with_context(|| format!("cannot bind {}", config.listen))?;
     let options = ServeOptions {
         request_timeout: config.request_timeout,
@@ -112,6 +123,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         metrics_listener: bind(config.metrics_addr(), "metrics").await?,
         health_listener: bind(config.health_addr(), "health").await?,
         admin_token: config.admin_token.clone(),
+        warmup: Some(warmup),
     };
     info!(addr = %listener.local_addr()?, tls = options.tls.is_some(), metrics = ?config.metrics_addr(), health = ?config.health_addr(), "serving");
     factcheck_server::run(listener, engine.clone(), options, shutdown_signal()).await?;
@@ -126,7 +138,14 @@ fn main() -> ExitCode {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(2 * cores.max(2)).build();
     match runtime {
-        Ok(rt) => rt.block_on(serve_main()),
+        Ok(rt) => {
+            let code = rt.block_on(serve_main());
+            // A start-up ingest still running at shutdown is abandoned, not
+            // awaited: each article's write is atomic, and the next start
+            // resumes it.
+            rt.shutdown_timeout(std::time::Duration::from_secs(1));
+            code
+        }
         Err(e) => {
             eprintln!("factcheck-server: cannot start the runtime: {e}");
             ExitCode::FAILURE

@@ -11,7 +11,7 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use factcheck_client::{Client, pb, verify};
 use factcheck_server::engine::ingest::segment::check_units;
@@ -100,14 +100,7 @@ async fn survives_repeated_kill_9_during_ingest() {
     // A last run completes the corpus and serves it correctly.
     let mut child = start(&data, corpus, Stdio::piped());
     let (addr, _log) = common::serving_addr(&mut child);
-    let started = Instant::now();
-    let mut client = loop {
-        if let Ok(ch) = factcheck_client::channel(&addr).await {
-            break Client::new(ch);
-        }
-        assert!(started.elapsed() < Duration::from_secs(120), "server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let mut client = Client::new(common::wait_ready(&addr).await);
     let r = verify(&mut client, &river(12_345), 0).await.unwrap();
     assert_eq!(r.verdict(), pb::Verdict::Supported);
     assert_eq!(r.citations[0].article_id, "gen-12345");

@@ -206,6 +206,46 @@ async fn health_turns_not_serving_when_shutdown_begins() {
     stopping.await.unwrap();
 }
 
+#[tokio::test]
+async fn not_serving_but_live_until_the_warmup_is_done() {
+    use factcheck_server::{LIVE_HEALTH_NAME, SERVICE_NAME};
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let (done, warmed) = tokio::sync::oneshot::channel::<()>();
+    let warmup = Box::pin(async move {
+        let _ = warmed.await;
+        Ok(())
+    });
+    let (server, _dir) = start(Box::new(RuleScorer::default()), ServeOptions { warmup: Some(warmup), ..ServeOptions::default() }).await;
+    let health = HealthClient::new(server.channel().await);
+    let status = |service: &str| {
+        let mut health = health.clone();
+        let request = HealthCheckRequest { service: service.into() };
+        async move { health.check(request).await.unwrap().into_inner().status() }
+    };
+    assert_eq!(status("").await, ServingStatus::NotServing);
+    assert_eq!(status(SERVICE_NAME).await, ServingStatus::NotServing);
+    assert_eq!(status(LIVE_HEALTH_NAME).await, ServingStatus::Serving, "a warming replica is alive");
+    done.send(()).unwrap();
+    let started = Instant::now();
+    while status("").await != ServingStatus::Serving {
+        assert!(started.elapsed() < Duration::from_secs(5), "still not serving after the warm-up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status(SERVICE_NAME).await, ServingStatus::Serving);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_warmup_stops_the_server_with_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(Engine::open(dir.path()).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let options = ServeOptions { warmup: Some(Box::pin(async { anyhow::bail!("corpus unreadable") })), ..ServeOptions::default() };
+    let run = factcheck_server::run(listener, engine, options, std::future::pending());
+    let err = tokio::time::timeout(Duration::from_secs(5), run).await.expect("the server stops").unwrap_err();
+    assert!(err.to_string().contains("corpus unreadable"), "{err:#}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn drains_in_flight_calls_then_stops_within_the_grace_period() {
     let options = ServeOptions { shutdown_grace: Duration::from_secs(10), ..ServeOptions::default() };
@@ -308,17 +348,8 @@ async fn the_binary_stops_cleanly_on_sigterm() {
         .spawn()
         .unwrap();
     let (addr, log) = common::serving_addr(&mut child);
-    let mut serving = false;
-    for _ in 0..100 {
-        if let Ok(ch) = factcheck_client::channel(&addr).await {
-            if verify(&mut Client::new(ch), CLAIM, 0).await.is_ok() {
-                serving = true;
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(serving, "server did not come up");
+    let ch = common::wait_ready(&addr).await;
+    assert_eq!(verify(&mut Client::new(ch), CLAIM, 0).await.unwrap().verdict(), pb::Verdict::Supported);
     std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let (status, log) = tokio::task::spawn_blocking(move || (child.wait().unwrap(), log.join().unwrap())).await.unwrap();
     assert!(status.success(), "{status:?}\n{log}");

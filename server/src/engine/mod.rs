@@ -232,7 +232,7 @@ impl Engine {
                 logged = Instant::now();
                 let rate = done as f64 / started.elapsed().as_secs_f64();
                 let eta_s = ((total - done) as f64 / rate.max(1e-9)) as u64;
-                tracing::info!(done, total, units = report.units, articles_per_s = rate as u64, eta_s, "ingesting");
+                tracing::info!(done, total, units = report.units, articles_per_s = (rate * 10.0).round() / 10.0, eta_s, "ingesting");
             }
             let (change, units) = self.store_article(a)?;
             match change {

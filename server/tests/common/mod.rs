@@ -34,6 +34,24 @@ pub fn serving_addr(child: &mut std::process::Child) -> (String, std::thread::Jo
     (addr, rest)
 }
 
+/// A channel to the server at `addr` once it reports SERVING (its start-up
+/// ingest done), polling for up to two minutes.
+pub async fn wait_ready(addr: &str) -> Channel {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(ch) = factcheck_client::channel(addr).await {
+            let r = HealthClient::new(ch.clone()).check(HealthCheckRequest { service: String::new() }).await;
+            if r.is_ok_and(|r| r.into_inner().status() == ServingStatus::Serving) {
+                return ch;
+            }
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "server at {addr} did not become ready");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 pub fn seeds_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../seeds")
 }
