@@ -135,6 +135,16 @@ pub struct Config {
     #[arg(long, env = "FACTCHECK_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<Secret>,
 
+    /// NATS server(s) of a JetStream ingest log, e.g. `nats://nats:4222`: admin
+    /// writes are appended to it and every replica applies it in order.
+    /// Empty: writes are applied locally (one replica).
+    #[arg(long, env = "FACTCHECK_INGEST_STREAM", default_value = "")]
+    pub ingest_stream: String,
+
+    /// Name of the JetStream stream of that log (one per deployment).
+    #[arg(long, env = "FACTCHECK_INGEST_STREAM_NAME", default_value = "FACTCHECK_INGEST")]
+    pub ingest_stream_name: String,
+
     /// Validate the configuration, print it, and exit.
     #[arg(long)]
     pub check_config: bool,
@@ -222,6 +232,10 @@ impl Config {
         readable("tls_cert", &self.tls_cert)?;
         readable("tls_key", &self.tls_key)?;
         readable("tls_client_ca", &self.tls_client_ca)?;
+        let name = &self.ingest_stream_name;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return Err("ingest_stream_name must be letters, digits, '_' or '-'".into());
+        }
         if self.admin_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
             return Err("admin_token must be at least 16 characters".into());
         }
@@ -273,6 +287,8 @@ mod tests {
         assert!(load(&["--metrics-listen", "nope"]).unwrap().validate().is_err());
         assert_eq!(load(&["--metrics-listen", ""]).unwrap().metrics_addr(), None);
         assert!(load(&["--admin-token", "short"]).unwrap().validate().is_err());
+        assert!(load(&["--ingest-stream-name", "a.b"]).unwrap().validate().unwrap_err().contains("ingest_stream_name"));
+        load(&["--ingest-stream", "nats://127.0.0.1:4222", "--ingest-stream-name", "FC_prod-1"]).unwrap().validate().unwrap();
     }
 
     #[test]

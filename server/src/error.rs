@@ -41,6 +41,9 @@ pub enum Error {
     AdminDisabled(String),
     #[error("article {0:?} not found")]
     NotFound(String),
+    /// The replicated ingest log cannot take or confirm a write now.
+    #[error("ingest stream unavailable: {0}")]
+    Unavailable(String),
     #[error("storage error: {0}")]
     Storage(#[from] sled::Error),
     #[error("stored record {key} is corrupt: {message}")]

@@ -1,12 +1,14 @@
 //! factcheck server: a domain engine (`engine`: ingest, store, index, verify;
 //! no gRPC in it) behind a thin tonic adapter (`service`) and one tower layer
-//! (`middleware`), served by [`run`].
+//! (`middleware`), served by [`run`]; `replication` shares admin writes
+//! between replicas through NATS JetStream.
 
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod metrics;
 pub mod middleware;
+pub mod replication;
 pub mod service;
 pub mod telemetry;
 
@@ -60,6 +62,8 @@ pub struct ServeOptions {
     pub admin_token: Option<Secret>,
     /// Served NOT_SERVING until this is done.
     pub warmup: Option<Warmup>,
+    /// Admin writes go through this replicated log (`--ingest-stream`).
+    pub replication: Option<Arc<replication::Replication>>,
 }
 
 impl Default for ServeOptions {
@@ -75,6 +79,7 @@ impl Default for ServeOptions {
             health_listener: None,
             admin_token: None,
             warmup: None,
+            replication: None,
         }
     }
 }
@@ -127,7 +132,7 @@ pub async fn run(
     let reflection_v1 = reflection().build_v1()?;
     // grpcurl 1.8 and many tools only speak v1alpha.
     let reflection_v1alpha = reflection().build_v1alpha()?;
-    let api = FactCheckServiceServer::new(FactCheckApi::new(engine, metrics.clone(), options.admin_token))
+    let api = FactCheckServiceServer::new(FactCheckApi::new(engine, metrics.clone(), options.admin_token, options.replication))
         .max_decoding_message_size(options.max_request_bytes);
 
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use factcheck_server::config::Config;
@@ -12,6 +12,7 @@ use factcheck_server::engine::ingest::corpus;
 use factcheck_server::engine::judge::thresholds::{ModelGate, Thresholds};
 use factcheck_server::engine::models::Models;
 use factcheck_server::engine::Engine;
+use factcheck_server::replication::Replication;
 use factcheck_server::{ServeOptions, telemetry};
 use tokio::net::TcpListener;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
@@ -71,12 +72,30 @@ fn load_models(dir: &str) -> Option<Arc<Models>> {
     }
 }
 
+/// How long a starting replica waits to reach the ingest stream before it
+/// serves what its store holds.
+const STREAM_WAIT: Duration = Duration::from_secs(15);
+
+/// Applies the ingest log up to its end as of now. If the stream cannot be
+/// reached, the replica serves its store (and follows the log once it can).
+async fn catch_up(replication: &Replication) {
+    match tokio::time::timeout(STREAM_WAIT, replication.last_sequence()).await {
+        Ok(Ok(last)) => {
+            info!(last, "catching up with the ingest stream");
+            replication.caught_up(last).await;
+        }
+        Ok(Err(e)) => tracing::warn!(error = %e, "ingest stream unreachable: serving the local store until it is back"),
+        Err(_) => tracing::warn!(wait_s = STREAM_WAIT.as_secs(), "ingest stream unreachable: serving the local store until it is back"),
+    }
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let (data_dir, corpus_path, models_dir, cached) = (config.data_dir.clone(), config.corpus.clone(), config.models.clone(), config.cached_sentences);
     let gate = ModelGate { threshold: config.model_threshold, min_coverage: config.model_min_coverage, ..ModelGate::default() };
     let thresholds = Thresholds { gate, ..Thresholds::default() };
     let judge = config.judge.clone();
+    let (stream_url, stream_name) = (config.ingest_stream.clone(), config.ingest_stream_name.clone());
     let (engine, articles) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut builder = Engine::builder(&data_dir).models(load_models(&models_dir)).thresholds(thresholds).cached_sentences(cached);
         if let Some(file) = judge {
@@ -89,21 +108,37 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         Ok((Arc::new(engine), articles))
     })
     .await??;
-    // The corpus is ingested while the server listens, NOT_SERVING (but
-    // live) until it is done: a large corpus takes minutes, and probes and
-    // callers should see why the replica is not ready yet.
+    let replication = match stream_url.as_str() {
+        "" => None,
+        url => Some(Replication::connect(url, &stream_name, engine.clone()).await.with_context(|| format!("ingest stream {url}"))?),
+    };
+    // With a replicated log, the corpus seeds a replica only before its first
+    // entry: later writes come from the log alone, in the same order on
+    // every replica.
+    let articles = match &replication {
+        Some(_) if engine.applied_sequence()? > 0 => None,
+        _ => articles,
+    };
+    // The corpus is ingested (and the log caught up with) while the server
+    // listens, NOT_SERVING (but live) until it is done: a large corpus takes
+    // minutes, and probes and callers should see why the replica is not ready.
     let warmup: factcheck_server::Warmup = {
-        let engine = engine.clone();
+        let (engine, replication) = (engine.clone(), replication.clone());
         Box::pin(async move {
             if let Some(articles) = articles {
                 let ingesting = engine.clone();
                 let r = tokio::task::spawn_blocking(move || ingesting.ingest(articles)).await??;
                 info!(added = r.added, replaced = r.replaced, unchanged = r.unchanged, units = r.units, elapsed_ms = r.elapsed.as_millis() as u64, "corpus ingested");
             }
+            if let Some(replication) = replication {
+                tokio::spawn(replication.clone().follow());
+                catch_up(&replication).await;
+            }
             info!(
                 articles = engine.article_count(),
                 units = engine.unit_count(),
                 store_version = engine.store_version()?,
+                applied_sequence = engine.applied_sequence()?,
                 engine = engine.mode(),
                 learned_judge = engine.learned_judge(),
                 elapsed_ms = started.elapsed().as_millis() as u64,
@@ -124,6 +159,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         health_listener: bind(config.health_addr(), "health").await?,
         admin_token: config.admin_token.clone(),
         warmup: Some(warmup),
+        replication,
     };
     info!(addr = %listener.local_addr()?, tls = options.tls.is_some(), metrics = ?config.metrics_addr(), health = ?config.health_addr(), "serving");
     factcheck_server::run(listener, engine.clone(), options, shutdown_signal()).await?;

@@ -16,9 +16,10 @@ use tonic_types::{ErrorDetails, StatusExt};
 use tracing::Instrument;
 
 use crate::config::Secret;
-use crate::engine::{Article, Change, Citation, Engine, Explanation, FiredRule, ListQuery, NewArticle, RuleEffect, Source, Stance, Verdict, Verification};
+use crate::engine::{Applied, Article, Change, Citation, Engine, Explanation, FiredRule, ListQuery, NewArticle, RuleEffect, Source, Stance, Verdict, Verification, Write};
 use crate::error::{Error, Reason};
 use crate::metrics::{Metrics, VerdictLabels};
+use crate::replication::Replication;
 
 /// `google.rpc.ErrorInfo.domain` of every error this service returns.
 pub const ERROR_DOMAIN: &str = "factcheck.v1";
@@ -36,6 +37,8 @@ const STREAM_CONCURRENCY: usize = 8;
 /// Answers a VerifyClaims stream holds for a slow reader before it stops
 /// reading requests (back-pressure instead of unbounded buffering).
 const STREAM_BUFFER: usize = 32;
+/// Articles of an IngestArticles stream written (and published) together.
+const WRITE_CHUNK: usize = 64;
 /// Rejections listed in one IngestArticles answer (all are counted).
 const MAX_LISTED_REJECTIONS: usize = 1000;
 
@@ -43,11 +46,46 @@ pub struct FactCheckApi {
     engine: Arc<Engine>,
     metrics: Arc<Metrics>,
     admin_token: Option<Secret>,
+    /// With `--ingest-stream`: admin writes go through the replicated log.
+    replication: Option<Arc<Replication>>,
 }
 
 impl FactCheckApi {
-    pub fn new(engine: Arc<Engine>, metrics: Arc<Metrics>, admin_token: Option<Secret>) -> Self {
-        FactCheckApi { engine, metrics, admin_token }
+    pub fn new(engine: Arc<Engine>, metrics: Arc<Metrics>, admin_token: Option<Secret>, replication: Option<Arc<Replication>>) -> Self {
+        FactCheckApi { engine, metrics, admin_token, replication }
+    }
+
+    /// Applies writes here (visible after `publish`), or through the
+    /// replicated log (answered once this replica has applied them, visible).
+    async fn write(&self, writes: Vec<Write>) -> Result<Vec<Applied>, Error> {
+        if let Some(replication) = &self.replication {
+            let mut sequences = Vec::with_capacity(writes.len());
+            for w in &writes {
+                sequences.push(replication.append(w).await?);
+            }
+            return replication.outcomes(&sequences).await;
+        }
+        let engine = self.engine.clone();
+        blocking(move || {
+            let mut applied = Vec::with_capacity(writes.len());
+            for w in writes {
+                applied.push(match w {
+                    Write::Upsert(a) => Applied::Stored(engine.store_article(a)?.0),
+                    Write::Delete { id } => Applied::Deleted(engine.delete(&id)?),
+                });
+            }
+            Ok(applied)
+        })
+        .await
+    }
+
+    /// Makes local writes visible (the replicated log's follower publishes its own).
+    async fn publish(&self) -> Result<(), Error> {
+        if self.replication.is_some() {
+            return Ok(());
+        }
+        let engine = self.engine.clone();
+        blocking(move || engine.publish()).await
     }
 
     /// Admin calls need the configured bearer token.
@@ -216,6 +254,8 @@ impl FactCheckService for FactCheckApi {
         let mut input = request.into_inner();
         let mut answer = pb::IngestArticlesResponse::default();
         let mut index = 0u32;
+        // Written in chunks: memory stays bounded however long the stream.
+        let mut chunk = Vec::new();
         while let Some(item) = input.message().await? {
             let new = new_article(item.article.unwrap_or_default());
             match new.validate() {
@@ -225,22 +265,18 @@ impl FactCheckService for FactCheckApi {
                         answer.rejections.push(pb::IngestRejection { article_id: new.id, index, reason: reason.as_str().into() });
                     }
                 }
-                Ok(()) => {
-                    let engine = self.engine.clone();
-                    match blocking(move || engine.store_article(new)).await?.0 {
-                        Change::Added => answer.added += 1,
-                        Change::Replaced => answer.updated += 1,
-                        Change::Unchanged => answer.unchanged += 1,
-                    }
-                }
+                Ok(()) => chunk.push(Write::Upsert(new)),
+            }
+            if chunk.len() == WRITE_CHUNK {
+                count(&mut answer, self.write(std::mem::take(&mut chunk)).await?);
             }
             index = index.saturating_add(1);
         }
+        count(&mut answer, self.write(chunk).await?);
         if answer.added + answer.updated > 0 {
-            let engine = self.engine.clone();
-            blocking(move || engine.publish()).await?;
-            self.record_store();
+            self.publish().await?;
         }
+        self.record_store();
         answer.store_version = self.engine.store_version()?;
         tracing::info!(added = answer.added, updated = answer.updated, unchanged = answer.unchanged, rejected = answer.rejected, store_version = answer.store_version, "articles ingested");
         Ok(Response::new(answer))
@@ -249,9 +285,7 @@ impl FactCheckService for FactCheckApi {
     async fn delete_article(&self, request: Request<pb::DeleteArticleRequest>) -> Result<Response<pb::DeleteArticleResponse>, Status> {
         self.authorize(request.metadata())?;
         let id = required_id(&request.get_ref().id)?;
-        let engine = self.engine.clone();
-        let target = id.clone();
-        if !blocking(move || engine.delete(&target)).await? {
+        if self.write(vec![Write::Delete { id: id.clone() }]).await? != [Applied::Deleted(true)] {
             return Err(Error::NotFound(id).into());
         }
         self.record_store();
@@ -300,6 +334,16 @@ impl FactCheckService for FactCheckApi {
             next_page_token: next.map(|id| encode_token(&id)).unwrap_or_default(),
             store_version: self.engine.store_version()?,
         }))
+    }
+}
+
+fn count(answer: &mut pb::IngestArticlesResponse, applied: Vec<Applied>) {
+    for a in applied {
+        match a {
+            Applied::Stored(Change::Added) => answer.added += 1,
+            Applied::Stored(Change::Replaced) => answer.updated += 1,
+            Applied::Stored(Change::Unchanged) | Applied::Deleted(_) => answer.unchanged += 1,
+        }
     }
 }
 
@@ -451,6 +495,7 @@ impl From<Error> for Status {
                 let metadata = HashMap::from([("id".to_string(), id.clone())]);
                 with_info(Code::NotFound, e.to_string(), "ARTICLE_NOT_FOUND", metadata)
             }
+            Error::Unavailable(_) => with_info(Code::Unavailable, e.to_string(), "INGEST_STREAM_UNAVAILABLE", HashMap::new()),
             Error::Storage(_) | Error::Corrupt { .. } | Error::Schema { .. } | Error::Corpus { .. } | Error::Model(_) | Error::Io(_) | Error::Internal(_) => {
                 tracing::error!(error = %e, "request failed");
                 with_info(Code::Internal, "internal error; see server logs".into(), "INTERNAL", HashMap::new())

@@ -76,12 +76,29 @@ pub fn evidence_text(article: &Article, unit: &Unit) -> String {
 
 /// An article to ingest. An empty title is taken from the text's first line
 /// when that reads like a headline.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewArticle {
     pub id: String,
     pub title: String,
     pub text: String,
     pub source: Source,
+}
+
+/// A write as the replicated ingest log carries it: every replica applies
+/// the same writes in the same order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Write {
+    Upsert(NewArticle),
+    Delete { id: String },
+}
+
+/// What applying a [`Write`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Stored(Change),
+    /// Whether there was an article to delete.
+    Deleted(bool),
 }
 
 /// Longest accepted article id, in bytes.

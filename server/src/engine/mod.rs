@@ -7,8 +7,8 @@
 //!
 //! ```text
 //! engine/
-//! ├── mod.rs          Engine and its builder: the pipeline, ingest, delete, list
-//! ├── domain.rs       Article, Unit, Source, NewArticle, Citation, Verification,
+//! ├── mod.rs          Engine and its builder: the pipeline, ingest, apply, delete, list
+//! ├── domain.rs       Article, Unit, Source, NewArticle, Write, Citation, Verification,
 //! │                   Stance, Verdict, evidence_text: the types every stage speaks
 //! ├── store.rs        the sled claim store (articles and their vectors)
 //! ├── models.rs       ONNX Runtime sessions: the embedder and the stance model
@@ -254,15 +254,33 @@ impl Engine {
     /// Segments and stores one article atomically, without publishing it
     /// (call `publish` after a batch). Returns the change and its claim-unit count.
     pub fn store_article(&self, a: NewArticle) -> Result<(Change, usize)> {
+        self.store_article_at(a, None)
+    }
+
+    fn store_article_at(&self, a: NewArticle, sequence: Option<u64>) -> Result<(Change, usize)> {
         let stored = ingest::prepare(a);
         // Embedded only when the article is new or changed.
         let vectors = || self.models.as_deref().map(|m| embed_units(m, &stored)).transpose();
-        Ok((self.store.put(&stored, vectors)?, stored.units.len()))
+        Ok((self.store.put(&stored, vectors, sequence)?, stored.units.len()))
     }
 
     /// Removes an article and its claims; false if there was none.
+    /// Applies one write of the replicated ingest log, recording its
+    /// `sequence` atomically with it; visible after `publish` (call it after a batch).
+    pub fn apply(&self, write: Write, sequence: u64) -> Result<Applied> {
+        Ok(match write {
+            Write::Upsert(a) => Applied::Stored(self.store_article_at(a, Some(sequence))?.0),
+            Write::Delete { id } => Applied::Deleted(self.store.delete(&id, Some(sequence))?),
+        })
+    }
+
+    /// The last entry of the replicated ingest log applied here (0: none).
+    pub fn applied_sequence(&self) -> Result<u64> {
+        self.store.applied_sequence()
+    }
+
     pub fn delete(&self, id: &str) -> Result<bool> {
-        let removed = self.store.delete(id)?;
+        let removed = self.store.delete(id, None)?;
         if removed {
             self.publish()?;
         }

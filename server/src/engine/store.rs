@@ -1,5 +1,7 @@
 //! The claim store on sled. Trees:
-//! - `meta`: `schema_version` (u32, decimal) and `store_version` (u64 BE).
+//! - `meta`: `schema_version` (u32, decimal), `store_version` (u64 BE) and,
+//!   with replicated ingest, `applied_sequence` (u64 BE): the last entry of the
+//!   ingest stream applied, written in the same transaction as its article.
 //! - `articles`: article id → JSON [`Article`]: verbatim text, title, content
 //!   hash and its claim units. One key per article, written in one transaction
 //!   with the version bump, so a crash never leaves half an article visible.
@@ -17,6 +19,7 @@ use crate::error::{Error, Result};
 pub const SCHEMA_VERSION: u32 = 1;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 const VERSION_KEY: &[u8] = b"store_version";
+const APPLIED_KEY: &[u8] = b"applied_sequence";
 
 pub struct Store {
     db: sled::Db,
@@ -49,13 +52,23 @@ impl Store {
         Ok(self.meta.get(VERSION_KEY)?.map_or(0, |v| decode_u64(&v)))
     }
 
+    /// The last ingest-stream entry applied (0: none).
+    pub fn applied_sequence(&self) -> Result<u64> {
+        Ok(self.meta.get(APPLIED_KEY)?.map_or(0, |v| decode_u64(&v)))
+    }
+
     /// Stores an article and its unit vectors (`vectors` is called only when
     /// the article is new or changed) atomically, unless the same content is
-    /// already there.
-    pub fn put(&self, article: &Article, vectors: impl FnOnce() -> Result<Option<Vec<u8>>>) -> Result<Change> {
+    /// already there; with the ingest-stream `sequence` it was read from.
+    pub fn put(&self, article: &Article, vectors: impl FnOnce() -> Result<Option<Vec<u8>>>, sequence: Option<u64>) -> Result<Change> {
         let previous = self.articles.get(&article.id)?.map(|v| decode_article(&article.id, &v)).transpose()?;
         let change = match previous {
-            Some(p) if p.content_hash == article.content_hash => return Ok(Change::Unchanged),
+            Some(p) if p.content_hash == article.content_hash => {
+                if let Some(seq) = sequence {
+                    self.meta.insert(APPLIED_KEY, &seq.to_be_bytes())?;
+                }
+                return Ok(Change::Unchanged);
+            }
             Some(_) => Change::Replaced,
             None => Change::Added,
         };
@@ -68,24 +81,26 @@ impl Store {
                     Some(v) => stored_vectors.insert(article.id.as_bytes(), v.as_slice())?,
                     None => stored_vectors.remove(article.id.as_bytes())?,
                 };
-                let next = meta.get(VERSION_KEY)?.map_or(0, |v| decode_u64(&v)) + 1;
-                meta.insert(VERSION_KEY, &next.to_be_bytes())?;
+                bump_version(meta, sequence)?;
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
             .map_err(transaction_error)?;
         Ok(change)
     }
 
-    /// Removes an article atomically; false if there was none.
-    pub fn delete(&self, id: &str) -> Result<bool> {
+    /// Removes an article atomically (with the ingest-stream `sequence` it
+    /// was read from); false if there was none.
+    pub fn delete(&self, id: &str, sequence: Option<u64>) -> Result<bool> {
         let removed = (&self.articles, &self.vectors, &self.meta)
             .transaction(|(articles, vectors, meta)| {
                 if articles.remove(id.as_bytes())?.is_none() {
+                    if let Some(seq) = sequence {
+                        meta.insert(APPLIED_KEY, &seq.to_be_bytes())?;
+                    }
                     return Ok(false);
                 }
                 vectors.remove(id.as_bytes())?;
-                let next = meta.get(VERSION_KEY)?.map_or(0, |v| decode_u64(&v)) + 1;
-                meta.insert(VERSION_KEY, &next.to_be_bytes())?;
+                bump_version(meta, sequence)?;
                 Ok::<_, ConflictableTransactionError<()>>(true)
             })
             .map_err(transaction_error)?;
@@ -135,6 +150,17 @@ impl Store {
     }
 }
 
+/// Inside a write's transaction: the next store version, and the stream
+/// sequence the write came from.
+fn bump_version(meta: &sled::transaction::TransactionalTree, sequence: Option<u64>) -> sled::transaction::ConflictableTransactionResult<(), ()> {
+    let next = meta.get(VERSION_KEY)?.map_or(0, |v| decode_u64(&v)) + 1;
+    meta.insert(VERSION_KEY, &next.to_be_bytes())?;
+    if let Some(seq) = sequence {
+        meta.insert(APPLIED_KEY, &seq.to_be_bytes())?;
+    }
+    Ok(())
+}
+
 fn transaction_error(e: sled::transaction::TransactionError<()>) -> Error {
     match e {
         sled::transaction::TransactionError::Storage(e) => Error::Storage(e),
@@ -163,16 +189,34 @@ mod tests {
     fn put_is_idempotent_and_versions_changes() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.put(&article("a", "one"), || Ok(None)).unwrap(), Change::Added);
-        assert_eq!(store.put(&article("a", "one"), || Ok(None)).unwrap(), Change::Unchanged);
+        assert_eq!(store.put(&article("a", "one"), || Ok(None), None).unwrap(), Change::Added);
+        assert_eq!(store.put(&article("a", "one"), || Ok(None), None).unwrap(), Change::Unchanged);
         assert_eq!(store.version().unwrap(), 1);
-        assert_eq!(store.put(&article("a", "two"), || Ok(None)).unwrap(), Change::Replaced);
+        assert_eq!(store.put(&article("a", "two"), || Ok(None), None).unwrap(), Change::Replaced);
         assert_eq!(store.version().unwrap(), 2);
         assert_eq!(store.len(), 1);
-        assert!(store.delete("a").unwrap());
-        assert!(!store.delete("a").unwrap());
+        assert!(store.delete("a", None).unwrap());
+        assert!(!store.delete("a", None).unwrap());
         assert_eq!(store.version().unwrap(), 3);
         assert_eq!(store.get("a").unwrap(), None);
+    }
+
+    #[test]
+    fn records_the_applied_sequence_with_each_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.applied_sequence().unwrap(), 0);
+        store.put(&article("a", "one"), || Ok(None), Some(1)).unwrap();
+        assert_eq!((store.applied_sequence().unwrap(), store.version().unwrap()), (1, 1));
+        // Writes that change nothing still advance it, not the version.
+        store.put(&article("a", "one"), || Ok(None), Some(2)).unwrap();
+        assert!(!store.delete("missing", Some(3)).unwrap());
+        assert_eq!((store.applied_sequence().unwrap(), store.version().unwrap()), (3, 1));
+        assert!(store.delete("a", Some(4)).unwrap());
+        assert_eq!((store.applied_sequence().unwrap(), store.version().unwrap()), (4, 2));
+        // Local writes leave it alone.
+        store.put(&article("b", "two"), || Ok(None), None).unwrap();
+        assert_eq!(store.applied_sequence().unwrap(), 4);
     }
 
     #[test]
@@ -180,7 +224,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         for id in ["c", "a", "b"] {
-            store.put(&article(id, id), || Ok(None)).unwrap();
+            store.put(&article(id, id), || Ok(None), None).unwrap();
         }
         let ids = |after| store.articles_after(after).map(|a| a.unwrap().id).collect::<Vec<_>>();
         assert_eq!(ids(None), ["a", "b", "c"]);
@@ -201,7 +245,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = Store::open(dir.path()).unwrap();
-            store.put(&article("a", "one"), || Ok(None)).unwrap();
+            store.put(&article("a", "one"), || Ok(None), None).unwrap();
             store.flush().unwrap();
         }
         {
