@@ -54,3 +54,19 @@ async fn paraphrases_find_their_evidence() {
     assert_eq!(r.verdict(), Verdict::Unknown, "{r:?}");
     server.stop().await;
 }
+
+#[test]
+fn batched_embeddings_equal_single_ones_in_order() {
+    let Some(models) = models_or_skip() else { return };
+    // Lengths vary so that sorting by length reorders them, over several batches and sessions.
+    let texts: Vec<String> = (0..37).map(|i| format!("Sentence {i} about {}", "the river and the town ".repeat(i % 7 + 1))).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let batched = models.embed(&refs).unwrap();
+    assert_eq!(batched.len(), texts.len() * factcheck_server::engine::models::DIM);
+    for (i, text) in refs.iter().enumerate() {
+        let alone = models.embed(&[text]).unwrap();
+        let row = &batched[i * alone.len()..(i + 1) * alone.len()];
+        let cosine: f32 = row.iter().zip(&alone).map(|(a, b)| a * b).sum();
+        assert!(cosine > 0.999, "{i}: cosine {cosine}");
+    }
+}

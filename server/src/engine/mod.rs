@@ -59,6 +59,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+/// Claim units embedded together at ingest (across articles): big enough to
+/// keep every core busy with full batches.
+const INGEST_BATCH_UNITS: usize = 256;
 /// How often a long ingest logs its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
@@ -226,6 +229,7 @@ impl Engine {
         let started = Instant::now();
         let mut report = IngestReport::default();
         let (total, mut logged) = (articles.len(), Instant::now());
+        let mut batch = Vec::new();
         for (done, a) in articles.into_iter().enumerate() {
             // A large corpus takes minutes: say how far it is, every few seconds.
             if logged.elapsed() >= PROGRESS_EVERY {
@@ -234,21 +238,48 @@ impl Engine {
                 let eta_s = ((total - done) as f64 / rate.max(1e-9)) as u64;
                 tracing::info!(done, total, units = report.units, articles_per_s = (rate * 10.0).round() / 10.0, eta_s, "ingesting");
             }
-            let (change, units) = self.store_article(a)?;
-            match change {
-                Change::Added => report.added += 1,
-                Change::Replaced => report.replaced += 1,
-                Change::Unchanged => report.unchanged += 1,
-            }
-            if change != Change::Unchanged {
-                report.units += units;
+            batch.push(ingest::prepare(a));
+            if batch.iter().map(|a: &Article| a.units.len()).sum::<usize>() >= INGEST_BATCH_UNITS {
+                self.store_batch(std::mem::take(&mut batch), &mut report)?;
             }
         }
+        self.store_batch(batch, &mut report)?;
         if report.added + report.replaced > 0 {
             self.publish()?;
         }
         report.elapsed = started.elapsed();
         Ok(report)
+    }
+
+    /// Stores prepared articles, each one atomically, embedding the units of
+    /// the new or changed ones together (batched across articles, on every core).
+    fn store_batch(&self, batch: Vec<Article>, report: &mut IngestReport) -> Result<()> {
+        let mut vectors: Vec<Option<Vec<u8>>> = vec![None; batch.len()];
+        if let Some(models) = &self.models {
+            let changed = batch.iter().map(|a| self.store.is_changed(a)).collect::<Result<Vec<bool>>>()?;
+            let fresh: Vec<&Article> = batch.iter().zip(&changed).filter(|(_, c)| **c).map(|(a, _)| a).collect();
+            let texts: Vec<String> = fresh.iter().flat_map(|a| unit_texts(a)).collect();
+            let embedded = models.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
+            let mut rest = embedded.as_slice();
+            let slots = vectors.iter_mut().zip(&changed).filter(|(_, c)| **c).map(|(v, _)| v);
+            for (slot, article) in slots.zip(&fresh) {
+                let (mine, others) = rest.split_at(article.units.len() * models::DIM);
+                *slot = Some(dense::encode(&models.embedder_id, mine));
+                rest = others;
+            }
+        }
+        for (article, vectors) in batch.iter().zip(vectors) {
+            match self.store.put(article, || Ok(vectors), None)? {
+                Change::Added => report.added += 1,
+                Change::Replaced => report.replaced += 1,
+                Change::Unchanged => {
+                    report.unchanged += 1;
+                    continue;
+                }
+            }
+            report.units += article.units.len();
+        }
+        Ok(())
     }
 
     /// Segments and stores one article atomically, without publishing it
@@ -390,8 +421,13 @@ fn cite(c: &Candidate<'_>, a: &judge::Assessment, explain: bool) -> Citation {
 }
 
 /// An article's unit vectors, encoded for the store.
+/// What the embedder reads of each unit of `article`.
+fn unit_texts(article: &Article) -> impl Iterator<Item = String> + '_ {
+    article.units.iter().map(|u| evidence_text(article, u))
+}
+
 fn embed_units(models: &Models, article: &Article) -> Result<Vec<u8>> {
-    let texts: Vec<String> = article.units.iter().map(|u| evidence_text(article, u)).collect();
+    let texts: Vec<String> = unit_texts(article).collect();
     let vectors = models.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
     Ok(dense::encode(&models.embedder_id, &vectors))
 }

@@ -24,6 +24,9 @@ pub const DIM: usize = 384;
 const MAX_TOKENS: usize = 128;
 /// Inputs per ONNX Runtime call: bounds memory at ingest.
 const BATCH: usize = 32;
+/// Sentences per embedder call at ingest: on these cores larger batches
+/// are slower per sentence (13 ms at 1 or 8, 23 ms at 32: BENCHMARKS.md).
+const EMBED_BATCH: usize = 8;
 
 /// Files under the models directory.
 pub const EMBEDDER: &str = "base/embed.onnx";
@@ -120,27 +123,60 @@ impl Models {
         })
     }
 
-    /// Unit-length embeddings of `texts`, `DIM` floats each, in order.
+    /// Unit-length embeddings of `texts`, `DIM` floats each, in order. Large
+    /// inputs are cut into batches of similar length (little padding), run
+    /// on every session of the pool at once (one core each).
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
-        let mut out = Vec::with_capacity(texts.len() * DIM);
-        for chunk in texts.chunks(BATCH) {
-            let (inputs, mask) = self.encode(chunk.iter().map(|t| tokenizers::EncodeInput::Single((*t).into())).collect())?;
-            let (shape, hidden) = self.embedder.run(inputs)?;
-            let (batch, seq) = (shape[0], shape[1]);
-            // Mean over the real word pieces, then L2-normalise (sentence-transformers'
-            // pooling); the mean's divisor cancels in the normalisation.
-            for b in 0..batch {
-                let mut v = [0f32; DIM];
-                for s in 0..seq {
-                    if mask[b * seq + s] == 0 {
-                        continue;
-                    }
-                    let row = &hidden[(b * seq + s) * DIM..(b * seq + s + 1) * DIM];
-                    v.iter_mut().zip(row).for_each(|(a, x)| *a += x);
-                }
-                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
-                out.extend(v.iter().map(|x| x / norm));
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let batches: Vec<&[usize]> = order.chunks(EMBED_BATCH).collect();
+        let workers = self.embedder.sessions.len().min(batches.len());
+        let run = |batch: &[usize]| self.embed_batch(&batch.iter().map(|&i| texts[i]).collect::<Vec<_>>());
+        let done: Vec<Result<Vec<f32>>> = if workers <= 1 {
+            batches.iter().map(|b| run(b)).collect()
+        } else {
+            // Worker w takes batches w, w + workers, …: lengths spread evenly.
+            let per_worker: Vec<Vec<(usize, Result<Vec<f32>>)>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..workers)
+                    .map(|w| {
+                        let (batches, run) = (&batches, &run);
+                        scope.spawn(move || (w..batches.len()).step_by(workers).map(|b| (b, run(batches[b]))).collect::<Vec<_>>())
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+            });
+            let mut done: Vec<(usize, Result<Vec<f32>>)> = per_worker.into_iter().flatten().collect();
+            done.sort_by_key(|(b, _)| *b);
+            done.into_iter().map(|(_, r)| r).collect()
+        };
+        let mut out = vec![0f32; texts.len() * DIM];
+        for (batch, vectors) in batches.iter().zip(done) {
+            for (&i, v) in batch.iter().zip(vectors?.chunks_exact(DIM)) {
+                out[i * DIM..(i + 1) * DIM].copy_from_slice(v);
             }
+        }
+        Ok(out)
+    }
+
+    /// One ONNX Runtime call: mean-pooled, unit-length embeddings.
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<f32>> {
+        let mut out = Vec::with_capacity(texts.len() * DIM);
+        let (inputs, mask) = self.encode(texts.iter().map(|t| tokenizers::EncodeInput::Single((*t).into())).collect())?;
+        let (shape, hidden) = self.embedder.run(inputs)?;
+        let (batch, seq) = (shape[0], shape[1]);
+        // Mean over the real word pieces, then L2-normalise (sentence-transformers'
+        // pooling); the mean's divisor cancels in the normalisation.
+        for b in 0..batch {
+            let mut v = [0f32; DIM];
+            for s in 0..seq {
+                if mask[b * seq + s] == 0 {
+                    continue;
+                }
+                let row = &hidden[(b * seq + s) * DIM..(b * seq + s + 1) * DIM];
+                v.iter_mut().zip(row).for_each(|(a, x)| *a += x);
+            }
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+            out.extend(v.iter().map(|x| x / norm));
         }
         Ok(out)
     }

@@ -57,6 +57,11 @@ impl Store {
         Ok(self.meta.get(APPLIED_KEY)?.map_or(0, |v| decode_u64(&v)))
     }
 
+    /// Whether `article` is new or differs from the stored one.
+    pub fn is_changed(&self, article: &Article) -> Result<bool> {
+        Ok(self.get(&article.id)?.is_none_or(|p| p.content_hash != article.content_hash))
+    }
+
     /// Stores an article and its unit vectors (`vectors` is called only when
     /// the article is new or changed) atomically, unless the same content is
     /// already there; with the ingest-stream `sequence` it was read from.
