@@ -12,6 +12,7 @@ use factcheck_server::engine::ingest::corpus;
 use factcheck_server::engine::judge::thresholds::{ModelGate, Thresholds};
 use factcheck_server::engine::models::Models;
 use factcheck_server::engine::Engine;
+use factcheck_server::metrics::Metrics;
 use factcheck_server::replication::Replication;
 use factcheck_server::{ServeOptions, telemetry};
 use tokio::net::TcpListener;
@@ -108,9 +109,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         Ok((Arc::new(engine), articles))
     })
     .await??;
+    let metrics = Arc::new(Metrics::default());
     let replication = match stream_url.as_str() {
         "" => None,
-        url => Some(Replication::connect(url, &stream_name, engine.clone()).await.with_context(|| format!("ingest stream {url}"))?),
+        url => Some(Replication::connect(url, &stream_name, engine.clone(), metrics.clone()).await.with_context(|| format!("ingest stream {url}"))?),
     };
     // With a replicated log, the corpus seeds a replica only before its first
     // entry: later writes come from the log alone, in the same order on
@@ -123,12 +125,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // listens, NOT_SERVING (but live) until it is done: a large corpus takes
     // minutes, and probes and callers should see why the replica is not ready.
     let warmup: factcheck_server::Warmup = {
-        let (engine, replication) = (engine.clone(), replication.clone());
+        let (engine, replication, metrics) = (engine.clone(), replication.clone(), metrics.clone());
         Box::pin(async move {
             if let Some(articles) = articles {
                 let ingesting = engine.clone();
                 let r = tokio::task::spawn_blocking(move || ingesting.ingest(articles)).await??;
                 info!(added = r.added, replaced = r.replaced, unchanged = r.unchanged, units = r.units, elapsed_ms = r.elapsed.as_millis() as u64, "corpus ingested");
+                metrics.record_ingested((r.added + r.replaced) as u64);
             }
             if let Some(replication) = replication {
                 tokio::spawn(replication.clone().follow());
@@ -154,7 +157,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         max_request_bytes: config.max_request_bytes,
         shutdown_grace: config.shutdown_grace,
         tls: tls_config(&config)?,
-        metrics: Arc::default(),
+        metrics,
         metrics_listener: bind(config.metrics_addr(), "metrics").await?,
         health_listener: bind(config.health_addr(), "health").await?,
         admin_token: config.admin_token.clone(),

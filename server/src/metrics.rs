@@ -1,5 +1,8 @@
-//! Prometheus metrics, served as OpenMetrics text on the metrics port.
+//! Metrics, recorded once and read two ways: Prometheus (OpenMetrics text on
+//! the metrics port) and OpenTelemetry, exported over OTLP when an endpoint is
+//! configured (`telemetry`; without one its instruments do nothing).
 
+use opentelemetry::KeyValue;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -33,6 +36,30 @@ pub struct Metrics {
     pub shed: Counter,
     pub store_articles: Gauge,
     pub store_units: Gauge,
+    /// Ingest-log entries not yet applied here (replicated ingest).
+    pub replication_lag: Gauge,
+    pub ingested_articles: Counter,
+    otel: Otel,
+}
+
+/// The OpenTelemetry instruments (the global meter's, no-ops without a provider).
+struct Otel {
+    rpc_duration: opentelemetry::metrics::Histogram<f64>,
+    rpc_requests: opentelemetry::metrics::Counter<u64>,
+    ingested_articles: opentelemetry::metrics::Counter<u64>,
+    replication_lag: opentelemetry::metrics::Gauge<u64>,
+}
+
+impl Otel {
+    fn new() -> Otel {
+        let meter = opentelemetry::global::meter("factcheck");
+        Otel {
+            rpc_duration: meter.f64_histogram("factcheck.rpc.duration").with_unit("s").with_description("Server-side RPC duration").build(),
+            rpc_requests: meter.u64_counter("factcheck.rpc.requests").with_description("RPCs by method and status code").build(),
+            ingested_articles: meter.u64_counter("factcheck.ingest.articles").with_description("Articles added or replaced").build(),
+            replication_lag: meter.u64_gauge("factcheck.replication.lag").with_description("Ingest-log entries not yet applied here").build(),
+        }
+    }
 }
 
 impl Default for Metrics {
@@ -45,7 +72,10 @@ impl Default for Metrics {
             shed: Counter::default(),
             store_articles: Gauge::default(),
             store_units: Gauge::default(),
+            replication_lag: Gauge::default(),
+            ingested_articles: Counter::default(),
             registry: Registry::default(),
+            otel: Otel::new(),
         };
         registry.register("rpc_duration_seconds", "Server-side RPC duration", m.rpc_duration.clone());
         registry.register("rpc_requests", "RPCs by method and status code", m.rpc_requests.clone());
@@ -53,11 +83,34 @@ impl Default for Metrics {
         registry.register("shed_requests", "Requests refused at once because the server was at its concurrency limit", m.shed.clone());
         registry.register("store_articles", "Articles in the claim store", m.store_articles.clone());
         registry.register("store_units", "Sentence-level claim units in the index", m.store_units.clone());
+        registry.register("replication_lag_entries", "Ingest-log entries not yet applied here", m.replication_lag.clone());
+        registry.register("ingested_articles", "Articles added or replaced", m.ingested_articles.clone());
         Metrics { registry, ..m }
     }
 }
 
 impl Metrics {
+    /// One finished RPC.
+    pub fn record_rpc(&self, labels: &RpcLabels, seconds: f64) {
+        self.rpc_duration.get_or_create(labels).observe(seconds);
+        self.rpc_requests.get_or_create(labels).inc();
+        let attributes = [KeyValue::new("rpc.method", labels.method.clone()), KeyValue::new("rpc.grpc.status_code", labels.code.clone())];
+        self.otel.rpc_duration.record(seconds, &attributes);
+        self.otel.rpc_requests.add(1, &attributes);
+    }
+
+    /// Articles added or replaced by an ingest (start-up, admin or replicated).
+    pub fn record_ingested(&self, articles: u64) {
+        self.ingested_articles.inc_by(articles);
+        self.otel.ingested_articles.add(articles, &[]);
+    }
+
+    /// Entries of the ingest log still to apply on this replica.
+    pub fn record_replication_lag(&self, entries: u64) {
+        self.replication_lag.set(entries as i64);
+        self.otel.replication_lag.record(entries, &[]);
+    }
+
     /// OpenMetrics text exposition.
     pub fn encode(&self) -> String {
         let mut out = String::new();

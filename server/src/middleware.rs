@@ -186,8 +186,7 @@ where
                 let code = response.as_ref().map_or(Code::Unknown, status_of);
                 let labels = RpcLabels { method: method.clone(), code: code_name(code) };
                 let elapsed = started.elapsed();
-                layer.metrics.rpc_duration.get_or_create(&labels).observe(elapsed.as_secs_f64());
-                layer.metrics.rpc_requests.get_or_create(&labels).inc();
+                layer.metrics.record_rpc(&labels, elapsed.as_secs_f64());
                 record_span.record("rpc.response.status_code", labels.code.as_str());
                 tracing::debug!(method = %method, code = %labels.code, elapsed_us = elapsed.as_micros() as u64, "rpc");
                 response

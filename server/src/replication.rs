@@ -19,6 +19,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::engine::{Applied, Change, Engine, Write};
 use crate::error::Error;
+use crate::metrics::Metrics;
 
 /// How long a write may wait for the stream's acknowledgement.
 const ACK_TIMEOUT: Duration = Duration::from_secs(3);
@@ -37,6 +38,7 @@ pub struct Replication {
     stream: String,
     subject: String,
     engine: Arc<Engine>,
+    metrics: Arc<Metrics>,
     applied: watch::Sender<u64>,
     outcomes: Mutex<BTreeMap<u64, Applied>>,
     /// Signalled on every (re)connection to NATS: a restarted server has lost
@@ -48,7 +50,7 @@ pub struct Replication {
 impl Replication {
     /// Connects to NATS at `url` (in the background, retrying: the server
     /// serves verification while NATS is away) for the stream `stream`.
-    pub async fn connect(url: &str, stream: &str, engine: Arc<Engine>) -> anyhow::Result<Arc<Replication>> {
+    pub async fn connect(url: &str, stream: &str, engine: Arc<Engine>, metrics: Arc<Metrics>) -> anyhow::Result<Arc<Replication>> {
         let reconnected = Arc::new(Notify::new());
         let signal = reconnected.clone();
         let client = async_nats::ConnectOptions::new()
@@ -71,6 +73,7 @@ impl Replication {
             stream: stream.to_string(),
             subject: format!("factcheck.ingest.{stream}"),
             engine,
+            metrics,
             applied,
             outcomes: Mutex::default(),
             reconnected,
@@ -152,12 +155,14 @@ impl Replication {
                     _ => break,
                 }
             }
-            let mut entries = Vec::with_capacity(batch.len());
+            let (mut entries, mut pending) = (Vec::with_capacity(batch.len()), 0);
             for m in &batch {
-                let sequence = m.info().map_err(|e| anyhow::anyhow!("{e}"))?.stream_sequence;
-                entries.push((sequence, serde_json::from_slice::<Write>(&m.payload)));
+                let info = m.info().map_err(|e| anyhow::anyhow!("{e}"))?;
+                entries.push((info.stream_sequence, serde_json::from_slice::<Write>(&m.payload)));
+                pending = info.pending;
             }
             self.apply(entries).await?;
+            self.metrics.record_replication_lag(pending);
         }
     }
 
@@ -184,6 +189,7 @@ impl Replication {
         })
         .await??;
         let Some(&(last, _)) = done.last() else { return Ok(()) };
+        self.metrics.record_ingested(done.iter().filter(|(_, a)| matches!(a, Applied::Stored(Change::Added | Change::Replaced))).count() as u64);
         {
             let mut outcomes = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
             outcomes.extend(done);

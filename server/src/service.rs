@@ -66,7 +66,7 @@ impl FactCheckApi {
             return replication.outcomes(&sequences).await;
         }
         let engine = self.engine.clone();
-        blocking(move || {
+        let applied = blocking(move || {
             let mut applied = Vec::with_capacity(writes.len());
             for w in writes {
                 applied.push(match w {
@@ -76,7 +76,9 @@ impl FactCheckApi {
             }
             Ok(applied)
         })
-        .await
+        .await?;
+        self.metrics.record_ingested(applied.iter().filter(|a| matches!(a, Applied::Stored(Change::Added | Change::Replaced))).count() as u64);
+        Ok(applied)
     }
 
     /// Makes local writes visible (the replicated log's follower publishes its own).

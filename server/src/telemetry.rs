@@ -1,11 +1,14 @@
 //! Logs (text or JSON, via `tracing`) and, when `OTEL_EXPORTER_OTLP_ENDPOINT`
-//! (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, traces exported over
-//! OTLP/gRPC. Other standard `OTEL_*` variables (headers, timeout, service
-//! name) are read by the OpenTelemetry SDK itself.
+//! (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, traces and metrics
+//! (`metrics`: RPC counts and latency, ingest, replication lag; every
+//! `OTEL_METRIC_EXPORT_INTERVAL`, default 60 s) exported over OTLP/gRPC.
+//! Other standard `OTEL_*` variables (headers, timeout, service name) are
+//! read by the OpenTelemetry SDK itself.
 
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_otlp::{SpanExporter, WithExportConfig};
+use opentelemetry_otlp::{MetricExporter, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::layer::SubscriberExt;
@@ -14,10 +17,11 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::LogFormat;
 
-/// Keeps the trace pipeline alive; `shutdown` flushes what is buffered.
+/// Keeps the trace and metric pipelines alive; `shutdown` flushes what is buffered.
 #[must_use]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    meters: Option<SdkMeterProvider>,
 }
 
 /// The OTLP endpoint from the standard environment variables, if any.
@@ -27,21 +31,21 @@ pub fn otlp_endpoint_from_env() -> Option<String> {
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
 }
 
-/// Installs the global subscriber: logs to stderr, and spans to `otlp_endpoint`
-/// when given. Call once per process.
+/// Installs the global subscriber: logs to stderr, and spans and metrics to
+/// `otlp_endpoint` when given (before `Metrics` are made: their instruments
+/// come from the global meter). Call once per process.
 pub fn init(format: LogFormat, otlp_endpoint: Option<String>) -> anyhow::Result<Telemetry> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    let provider = match otlp_endpoint {
+    let resource = || Resource::builder().with_service_name("factcheck").build();
+    let (provider, meters) = match otlp_endpoint {
         Some(endpoint) => {
-            let exporter = SpanExporter::builder().with_tonic().with_endpoint(endpoint).build()?;
-            Some(
-                SdkTracerProvider::builder()
-                    .with_batch_exporter(exporter)
-                    .with_resource(Resource::builder().with_service_name("factcheck").build())
-                    .build(),
-            )
+            let spans = SpanExporter::builder().with_tonic().with_endpoint(endpoint.clone()).build()?;
+            let metrics = MetricExporter::builder().with_tonic().with_endpoint(endpoint).build()?;
+            let meters = SdkMeterProvider::builder().with_reader(PeriodicReader::builder(metrics).build()).with_resource(resource()).build();
+            opentelemetry::global::set_meter_provider(meters.clone());
+            (Some(SdkTracerProvider::builder().with_batch_exporter(spans).with_resource(resource()).build()), Some(meters))
         }
-        None => None,
+        None => (None, None),
     };
     // Export this service's spans only, not the transport's internals.
     let exported = tracing_subscriber::filter::Targets::new().with_target("factcheck_server", tracing::Level::INFO);
@@ -56,16 +60,15 @@ pub fn init(format: LogFormat, otlp_endpoint: Option<String>) -> anyhow::Result<
         LogFormat::Json => tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).boxed(),
     };
     tracing_subscriber::registry().with(logs.with_filter(filter)).with(otel).try_init()?;
-    Ok(Telemetry { provider })
+    Ok(Telemetry { provider, meters })
 }
 
 impl Telemetry {
     /// Exports what is buffered and stops the pipeline.
     pub fn shutdown(self) {
-        if let Some(p) = self.provider {
-            if let Err(e) = p.shutdown() {
-                tracing::warn!(error = %e, "telemetry flush failed");
-            }
+        let flushed = [self.provider.map(|p| p.shutdown()), self.meters.map(|m| m.shutdown())];
+        for e in flushed.into_iter().flatten().filter_map(Result::err) {
+            tracing::warn!(error = %e, "telemetry flush failed");
         }
     }
 }

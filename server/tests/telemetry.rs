@@ -50,4 +50,13 @@ async fn exports_rpc_spans_continuing_the_callers_trace() {
         assert_eq!(child.trace_id, trace_id, "{stage} continues the trace");
         assert_ne!(child.parent_span_id, caller_span, "{stage} is a child of the server span");
     }
+
+    // The same endpoint receives the metrics, flushed at shutdown.
+    let exported = collector.exported_metrics(1, Duration::from_secs(20)).await;
+    let names: Vec<String> = exported.iter().flat_map(|e| e.metrics.iter().map(|m| m.name.clone())).collect();
+    for name in ["factcheck.rpc.duration", "factcheck.rpc.requests"] {
+        assert!(names.iter().any(|n| n == name), "no {name} in {names:?}");
+    }
+    let requests = format!("{:?}", exported.iter().flat_map(|e| &e.metrics).find(|m| m.name == "factcheck.rpc.requests").unwrap());
+    assert!(requests.contains("factcheck.v1.FactCheckService/VerifyClaim"), "{requests}");
 }
