@@ -145,6 +145,11 @@ pub struct Config {
     #[arg(long, env = "FACTCHECK_INGEST_STREAM_NAME", default_value = "FACTCHECK_INGEST")]
     pub ingest_stream_name: String,
 
+    /// JetStream replicas of that stream when this server creates it (3 on a
+    /// 3-node NATS cluster).
+    #[arg(long, env = "FACTCHECK_INGEST_STREAM_REPLICAS", default_value_t = 1)]
+    pub ingest_stream_replicas: usize,
+
     /// Validate the configuration, print it, and exit.
     #[arg(long)]
     pub check_config: bool,
@@ -232,6 +237,9 @@ impl Config {
         readable("tls_cert", &self.tls_cert)?;
         readable("tls_key", &self.tls_key)?;
         readable("tls_client_ca", &self.tls_client_ca)?;
+        if !(1..=5).contains(&self.ingest_stream_replicas) {
+            return Err("ingest_stream_replicas must be 1..=5 (JetStream's limit)".into());
+        }
         let name = &self.ingest_stream_name;
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
             return Err("ingest_stream_name must be letters, digits, '_' or '-'".into());

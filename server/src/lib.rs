@@ -173,7 +173,11 @@ pub async fn run(
     let warmup = async move {
         let Some(warmup) = options.warmup else { return Ok(()) };
         tracing::info!("warming up: not serving until the start-up work is done");
-        warmup.await?;
+        // A shutdown during the warm-up ends it: the servers drain, nothing waits for it.
+        tokio::select! {
+            done = warmup => done?,
+            () = stopped(stopping.clone()) => return Ok(()),
+        }
         count_store();
         // A shutdown that began meanwhile has the last word.
         if !*stopping.borrow() {

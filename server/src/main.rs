@@ -73,21 +73,31 @@ fn load_models(dir: &str) -> Option<Arc<Models>> {
     }
 }
 
-/// How long a starting replica waits to reach the ingest stream before it
-/// serves what its store holds.
+/// How long a starting replica that has applied part of the ingest log
+/// waits to reach it before it serves what its store holds.
 const STREAM_WAIT: Duration = Duration::from_secs(15);
 
-/// Applies the ingest log up to its end as of now. If the stream cannot be
-/// reached, the replica serves its store (and follows the log once it can).
-async fn catch_up(replication: &Replication) {
-    match tokio::time::timeout(STREAM_WAIT, replication.last_sequence()).await {
-        Ok(Ok(last)) => {
-            info!(last, "catching up with the ingest stream");
-            replication.caught_up(last).await;
+/// Applies the ingest log up to its end as of now, then takes writes. A
+/// replica that has applied some of it serves its store if the stream cannot
+/// be reached (and follows it once it can); a fresh one waits for it, or it
+/// would serve articles the log has deleted.
+async fn catch_up(replication: &Replication, fresh: bool) {
+    loop {
+        match tokio::time::timeout(STREAM_WAIT, replication.last_sequence()).await {
+            Ok(Ok(last)) => {
+                info!(last, "catching up with the ingest stream");
+                replication.caught_up(last).await;
+                break;
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, fresh, "ingest stream unreachable"),
+            Err(_) => tracing::warn!(wait_s = STREAM_WAIT.as_secs(), fresh, "ingest stream unreachable"),
         }
-        Ok(Err(e)) => tracing::warn!(error = %e, "ingest stream unreachable: serving the local store until it is back"),
-        Err(_) => tracing::warn!(wait_s = STREAM_WAIT.as_secs(), "ingest stream unreachable: serving the local store until it is back"),
+        if !fresh {
+            tracing::warn!("serving the local store until the ingest stream is back");
+            break;
+        }
     }
+    replication.set_ready();
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -96,7 +106,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let gate = ModelGate { threshold: config.model_threshold, min_coverage: config.model_min_coverage, ..ModelGate::default() };
     let thresholds = Thresholds { gate, ..Thresholds::default() };
     let judge = config.judge.clone();
-    let (stream_url, stream_name) = (config.ingest_stream.clone(), config.ingest_stream_name.clone());
+    let (stream_url, stream_name, stream_replicas) = (config.ingest_stream.clone(), config.ingest_stream_name.clone(), config.ingest_stream_replicas);
     let (engine, articles) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut builder = Engine::builder(&data_dir).models(load_models(&models_dir)).thresholds(thresholds).cached_sentences(cached);
         if let Some(file) = judge {
@@ -112,13 +122,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::default());
     let replication = match stream_url.as_str() {
         "" => None,
-        url => Some(Replication::connect(url, &stream_name, engine.clone(), metrics.clone()).await.with_context(|| format!("ingest stream {url}"))?),
+        url => Some(Replication::connect(url, &stream_name, stream_replicas, engine.clone(), metrics.clone()).await.with_context(|| format!("ingest stream {url}"))?),
     };
     // With a replicated log, the corpus seeds a replica only before its first
     // entry: later writes come from the log alone, in the same order on
     // every replica.
+    let fresh = engine.applied_sequence()? == 0;
     let articles = match &replication {
-        Some(_) if engine.applied_sequence()? > 0 => None,
+        Some(_) if !fresh => None,
         _ => articles,
     };
     // The corpus is ingested (and the log caught up with) while the server
@@ -135,7 +146,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             }
             if let Some(replication) = replication {
                 tokio::spawn(replication.clone().follow());
-                catch_up(&replication).await;
+                catch_up(&replication, fresh).await;
             }
             info!(
                 articles = engine.article_count(),

@@ -10,33 +10,52 @@
 //! only maps writes to messages and back.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, stream};
 use futures::{FutureExt, StreamExt};
+use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
 
 use crate::engine::{Applied, Change, Engine, Write};
-use crate::error::Error;
+use crate::error::{Error, Reason};
 use crate::metrics::Metrics;
 
-/// How long a write may wait for the stream's acknowledgement.
-const ACK_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a write may wait for the stream's acknowledgement. An entry the
+/// stream stored later than that is skipped by every replica: its caller was
+/// told UNAVAILABLE (the client may still send a queued message after it
+/// reconnects). This compares the writer's clock with the NATS server's:
+/// keep them in sync (NTP), within a fraction of this.
+const ACK_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long an acknowledged write may take to be applied on this replica.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(10);
-/// Entries applied before one reindex (the index is rebuilt per batch).
+/// Entries (and payload bytes) applied before one reindex (the index is
+/// rebuilt per batch).
 const MAX_BATCH: usize = 256;
+const MAX_BATCH_BYTES: usize = 16 << 20;
 /// Outcomes kept for callers still to collect them (other replicas' writes
 /// are never collected here).
 const KEPT_OUTCOMES: usize = 65_536;
 /// Pause before following the stream again after an error.
 const RETRY: Duration = Duration::from_secs(1);
 
+/// One message of the stream.
+#[derive(Debug, Serialize, Deserialize)]
+struct Entry {
+    write: Write,
+    /// Unix time (ms) after which the writer stopped waiting for the ack.
+    expires_unix_ms: i64,
+}
+
 pub struct Replication {
     js: jetstream::Context,
+    client: async_nats::Client,
     stream: String,
     subject: String,
+    /// JetStream replicas of the stream when this server creates it.
+    replicas: usize,
     engine: Arc<Engine>,
     metrics: Arc<Metrics>,
     applied: watch::Sender<u64>,
@@ -45,12 +64,15 @@ pub struct Replication {
     /// the follower's consumer, which is made again at once rather than after
     /// missed heartbeats.
     reconnected: Arc<Notify>,
+    /// Caught up with the stream at start: until then writes are refused
+    /// (they would wait behind the whole backlog).
+    ready: AtomicBool,
 }
 
 impl Replication {
     /// Connects to NATS at `url` (in the background, retrying: the server
     /// serves verification while NATS is away) for the stream `stream`.
-    pub async fn connect(url: &str, stream: &str, engine: Arc<Engine>, metrics: Arc<Metrics>) -> anyhow::Result<Arc<Replication>> {
+    pub async fn connect(url: &str, stream: &str, replicas: usize, engine: Arc<Engine>, metrics: Arc<Metrics>) -> anyhow::Result<Arc<Replication>> {
         let reconnected = Arc::new(Notify::new());
         let signal = reconnected.clone();
         let client = async_nats::ConnectOptions::new()
@@ -65,25 +87,42 @@ impl Replication {
             .retry_on_initial_connect()
             .connect(url)
             .await?;
-        let mut js = jetstream::new(client);
+        let mut js = jetstream::new(client.clone());
         js.set_timeout(ACK_TIMEOUT);
         let applied = watch::Sender::new(engine.applied_sequence()?);
         Ok(Arc::new(Replication {
             js,
+            client,
             stream: stream.to_string(),
             subject: format!("factcheck.ingest.{stream}"),
+            replicas,
             engine,
             metrics,
             applied,
             outcomes: Mutex::default(),
             reconnected,
+            ready: AtomicBool::new(false),
         }))
     }
 
-    /// Appends writes to the stream; returns each one's sequence once the
-    /// stream has it durably. Call [`Replication::outcomes`] with them.
-    pub async fn append(&self, write: &Write) -> Result<u64, Error> {
-        let payload = serde_json::to_vec(write).map_err(|e| Error::Internal(e.to_string()))?;
+    /// Appends a write to the stream; returns its sequence once the stream
+    /// has it durably. Call [`Replication::outcomes`] with them.
+    pub async fn append(&self, write: Write) -> Result<u64, Error> {
+        if !self.ready.load(Ordering::Acquire) {
+            return Err(Error::Unavailable("this replica is still catching up with the ingest stream".into()));
+        }
+        // Not queued while disconnected: a queued write would be sent after its caller gave up.
+        if self.client.connection_state() != async_nats::connection::State::Connected {
+            return Err(Error::Unavailable("not connected to NATS".into()));
+        }
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let expires_unix_ms = now + ACK_TIMEOUT.as_millis() as i64;
+        let payload = serde_json::to_vec(&Entry { write, expires_unix_ms }).map_err(|e| Error::Internal(e.to_string()))?;
+        let max = self.client.server_info().max_payload;
+        if payload.len() > max {
+            let description = format!("the article takes {} bytes in the ingest stream, over its limit of {max}", payload.len());
+            return Err(Error::InvalidArgument { field: "article.text", reason: Reason::TextTooLong, description });
+        }
         let ack = self.js.publish(self.subject.clone(), payload.into()).await.map_err(unavailable)?;
         Ok(ack.await.map_err(unavailable)?.sequence)
     }
@@ -98,29 +137,33 @@ impl Replication {
             _ => return Err(Error::Unavailable(format!("entry {last} is in the stream but not yet applied on this replica"))),
         }
         let mut outcomes = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
-        // Evicted outcomes (a very slow caller) read as "no change".
-        Ok(sequences.iter().map(|s| outcomes.remove(s).unwrap_or(Applied::Stored(Change::Unchanged))).collect())
+        sequences
+            .iter()
+            .map(|s| outcomes.remove(s).ok_or_else(|| Error::Unavailable(format!("entry {s} was applied, but its outcome was not kept here"))))
+            .collect()
     }
 
     /// The stream's last sequence, creating the stream if it is not there.
     pub async fn last_sequence(&self) -> anyhow::Result<u64> {
-        Ok(self.stream().await?.info().await?.state.last_sequence)
-    }
-
-    /// Waits until this replica has applied the stream up to `sequence`.
-    pub async fn caught_up(&self, sequence: u64) {
-        let _ = self.applied.subscribe().wait_for(|a| *a >= sequence).await;
-    }
-
-    async fn stream(&self) -> anyhow::Result<stream::Stream> {
         let config = stream::Config {
             name: self.stream.clone(),
             subjects: vec![self.subject.clone()],
             // Kept on disk, forever: a new replica rebuilds from the first entry.
             storage: stream::StorageType::File,
+            num_replicas: self.replicas,
             ..Default::default()
         };
-        Ok(self.js.get_or_create_stream(config).await?)
+        Ok(self.js.get_or_create_stream(config).await?.info().await?.state.last_sequence)
+    }
+
+    /// From now on, writes are taken (called once the start-up catch-up is over).
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    /// Waits until this replica has applied the stream up to `sequence`.
+    pub async fn caught_up(&self, sequence: u64) {
+        let _ = self.applied.subscribe().wait_for(|a| *a >= sequence).await;
     }
 
     /// Applies the stream's entries from the last one applied, forever,
@@ -135,13 +178,35 @@ impl Replication {
     }
 
     async fn follow_once(&self) -> anyhow::Result<()> {
-        let start = *self.applied.borrow() + 1;
+        // From what the store holds: a batch that failed half-way is not redone.
+        let stored = self.engine.applied_sequence()?;
+        if stored > *self.applied.borrow() {
+            let engine = self.engine.clone();
+            tokio::task::spawn_blocking(move || engine.publish()).await??;
+            self.applied.send_replace(stored);
+        }
+        let mut stream = match self.js.get_stream(&self.stream).await {
+            Ok(stream) => stream,
+            // A new deployment whose stream is not made yet (NATS was away at start).
+            Err(_) if stored == 0 => {
+                self.last_sequence().await?;
+                self.js.get_stream(&self.stream).await?
+            }
+            Err(e) => anyhow::bail!("ingest stream {}: {e}", self.stream),
+        };
+        let state = &stream.info().await?.state;
+        // A stream made again, or purged past this replica, must not be followed
+        // from here: entries this replica needs are gone, or numbers mean other writes.
+        if state.last_sequence < stored || state.first_sequence > stored + 1 {
+            tracing::error!(stream = %self.stream, applied = stored, first = state.first_sequence, last = state.last_sequence, "the ingest stream was reset or purged past this replica; rebuild its store");
+            anyhow::bail!("ingest stream {} no longer holds this replica's position {stored}", self.stream);
+        }
         let config = consumer::pull::OrderedConfig {
-            deliver_policy: consumer::DeliverPolicy::ByStartSequence { start_sequence: start },
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence { start_sequence: stored + 1 },
             ..Default::default()
         };
-        let mut messages = self.stream().await?.create_consumer(config).await?.messages().await?;
-        tracing::info!(stream = %self.stream, from = start, "following the ingest stream");
+        let mut messages = stream.create_consumer(config).await?.messages().await?;
+        tracing::info!(stream = %self.stream, from = stored + 1, "following the ingest stream");
         loop {
             let first = tokio::select! {
                 m = messages.next() => m,
@@ -149,16 +214,22 @@ impl Replication {
             };
             let Some(first) = first else { return Ok(()) };
             let mut batch = vec![first?];
-            while batch.len() < MAX_BATCH {
+            let mut bytes = batch[0].payload.len();
+            while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
                 match messages.next().now_or_never() {
-                    Some(Some(m)) => batch.push(m?),
+                    Some(Some(m)) => {
+                        let m = m?;
+                        bytes += m.payload.len();
+                        batch.push(m);
+                    }
                     _ => break,
                 }
             }
             let (mut entries, mut pending) = (Vec::with_capacity(batch.len()), 0);
             for m in &batch {
                 let info = m.info().map_err(|e| anyhow::anyhow!("{e}"))?;
-                entries.push((info.stream_sequence, serde_json::from_slice::<Write>(&m.payload)));
+                let stored_ms = (info.published.unix_timestamp_nanos() / 1_000_000) as i64;
+                entries.push((info.stream_sequence, stored_ms, serde_json::from_slice::<Entry>(&m.payload)));
                 pending = info.pending;
             }
             self.apply(entries).await?;
@@ -167,17 +238,26 @@ impl Replication {
     }
 
     /// Applies a batch in order, then makes it visible at once.
-    async fn apply(&self, entries: Vec<(u64, serde_json::Result<Write>)>) -> anyhow::Result<()> {
+    async fn apply(&self, entries: Vec<(u64, i64, serde_json::Result<Entry>)>) -> anyhow::Result<()> {
         let engine = self.engine.clone();
         let done = tokio::task::spawn_blocking(move || -> crate::error::Result<Vec<(u64, Applied)>> {
             let mut done = Vec::with_capacity(entries.len());
             let mut changed = false;
-            for (sequence, write) in entries {
-                // An entry no replica can read is skipped by all of them alike.
-                let write = write.unwrap_or_else(|e| {
-                    tracing::error!(sequence, error = %e, "ingest stream: unreadable entry skipped");
-                    Write::Delete { id: String::new() }
-                });
+            for (sequence, stored_ms, entry) in entries {
+                // Every replica decides the same from the entry and the stream alone.
+                let write = match entry {
+                    Ok(e) if stored_ms <= e.expires_unix_ms => e.write,
+                    Ok(e) => {
+                        tracing::warn!(sequence, late_ms = stored_ms - e.expires_unix_ms, "ingest stream: entry stored after its writer gave up; skipped");
+                        done.push((sequence, engine.skip(sequence)?));
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::error!(sequence, error = %e, "ingest stream: unreadable entry skipped");
+                        done.push((sequence, engine.skip(sequence)?));
+                        continue;
+                    }
+                };
                 let applied = engine.apply(write, sequence)?;
                 changed |= matches!(applied, Applied::Stored(Change::Added | Change::Replaced) | Applied::Deleted(true));
                 done.push((sequence, applied));

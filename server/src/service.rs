@@ -60,7 +60,7 @@ impl FactCheckApi {
     async fn write(&self, writes: Vec<Write>) -> Result<Vec<Applied>, Error> {
         if let Some(replication) = &self.replication {
             let mut sequences = Vec::with_capacity(writes.len());
-            for w in &writes {
+            for w in writes {
                 sequences.push(replication.append(w).await?);
             }
             return replication.outcomes(&sequences).await;
@@ -344,7 +344,7 @@ fn count(answer: &mut pb::IngestArticlesResponse, applied: Vec<Applied>) {
         match a {
             Applied::Stored(Change::Added) => answer.added += 1,
             Applied::Stored(Change::Replaced) => answer.updated += 1,
-            Applied::Stored(Change::Unchanged) | Applied::Deleted(_) => answer.unchanged += 1,
+            Applied::Stored(Change::Unchanged) | Applied::Deleted(_) | Applied::Skipped => answer.unchanged += 1,
         }
     }
 }

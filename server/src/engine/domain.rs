@@ -99,6 +99,8 @@ pub enum Applied {
     Stored(Change),
     /// Whether there was an article to delete.
     Deleted(bool),
+    /// Not applied, on any replica (see `Engine::skip`).
+    Skipped,
 }
 
 /// Longest accepted article id, in bytes.

@@ -305,6 +305,13 @@ impl Engine {
         })
     }
 
+    /// Passes over an entry of the replicated ingest log that every replica
+    /// skips alike (unreadable, or stored after its writer gave up).
+    pub fn skip(&self, sequence: u64) -> Result<Applied> {
+        self.store.mark_applied(sequence)?;
+        Ok(Applied::Skipped)
+    }
+
     /// The last entry of the replicated ingest log applied here (0: none).
     pub fn applied_sequence(&self) -> Result<u64> {
         self.store.applied_sequence()

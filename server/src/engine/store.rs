@@ -57,6 +57,12 @@ impl Store {
         Ok(self.meta.get(APPLIED_KEY)?.map_or(0, |v| decode_u64(&v)))
     }
 
+    /// Records that the ingest-stream entry `sequence` was taken (and changed nothing).
+    pub fn mark_applied(&self, sequence: u64) -> Result<()> {
+        self.meta.insert(APPLIED_KEY, &sequence.to_be_bytes())?;
+        Ok(())
+    }
+
     /// Whether `article` is new or differs from the stored one.
     pub fn is_changed(&self, article: &Article) -> Result<bool> {
         Ok(self.get(&article.id)?.is_none_or(|p| p.content_hash != article.content_hash))
@@ -70,7 +76,7 @@ impl Store {
         let change = match previous {
             Some(p) if p.content_hash == article.content_hash => {
                 if let Some(seq) = sequence {
-                    self.meta.insert(APPLIED_KEY, &seq.to_be_bytes())?;
+                    self.mark_applied(seq)?;
                 }
                 return Ok(Change::Unchanged);
             }
