@@ -37,7 +37,7 @@ const STREAM_CONCURRENCY: usize = 8;
 /// Answers a VerifyClaims stream holds for a slow reader before it stops
 /// reading requests (back-pressure instead of unbounded buffering).
 const STREAM_BUFFER: usize = 32;
-/// Articles of an IngestArticles stream written (and published) together.
+/// Articles of an IngestArticles stream written together (published once, at its end).
 const WRITE_CHUNK: usize = 64;
 /// Rejections listed in one IngestArticles answer (all are counted).
 const MAX_LISTED_REJECTIONS: usize = 1000;

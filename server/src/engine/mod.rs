@@ -229,7 +229,7 @@ impl Engine {
         let started = Instant::now();
         let mut report = IngestReport::default();
         let (total, mut logged) = (articles.len(), Instant::now());
-        let mut batch = Vec::new();
+        let (mut batch, mut batch_units) = (Vec::new(), 0);
         for (done, a) in articles.into_iter().enumerate() {
             // A large corpus takes minutes: say how far it is, every few seconds.
             if logged.elapsed() >= PROGRESS_EVERY {
@@ -238,9 +238,12 @@ impl Engine {
                 let eta_s = ((total - done) as f64 / rate.max(1e-9)) as u64;
                 tracing::info!(done, total, units = report.units, articles_per_s = (rate * 10.0).round() / 10.0, eta_s, "ingesting");
             }
-            batch.push(ingest::prepare(a));
-            if batch.iter().map(|a: &Article| a.units.len()).sum::<usize>() >= INGEST_BATCH_UNITS {
+            let article = ingest::prepare(a);
+            batch_units += article.units.len();
+            batch.push(article);
+            if batch_units >= INGEST_BATCH_UNITS {
                 self.store_batch(std::mem::take(&mut batch), &mut report)?;
+                batch_units = 0;
             }
         }
         self.store_batch(batch, &mut report)?;
@@ -295,7 +298,6 @@ impl Engine {
         Ok((self.store.put(&stored, vectors, sequence)?, stored.units.len()))
     }
 
-    /// Removes an article and its claims; false if there was none.
     /// Applies one write of the replicated ingest log, recording its
     /// `sequence` atomically with it; visible after `publish` (call it after a batch).
     pub fn apply(&self, write: Write, sequence: u64) -> Result<Applied> {
@@ -317,6 +319,7 @@ impl Engine {
         self.store.applied_sequence()
     }
 
+    /// Removes an article and its claims; false if there was none.
     pub fn delete(&self, id: &str) -> Result<bool> {
         let removed = self.store.delete(id, None)?;
         if removed {
@@ -427,12 +430,12 @@ fn cite(c: &Candidate<'_>, a: &judge::Assessment, explain: bool) -> Citation {
     }
 }
 
-/// An article's unit vectors, encoded for the store.
 /// What the embedder reads of each unit of `article`.
 fn unit_texts(article: &Article) -> impl Iterator<Item = String> + '_ {
     article.units.iter().map(|u| evidence_text(article, u))
 }
 
+/// An article's unit vectors, encoded for the store.
 fn embed_units(models: &Models, article: &Article) -> Result<Vec<u8>> {
     let texts: Vec<String> = unit_texts(article).collect();
     let vectors = models.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
