@@ -89,6 +89,19 @@ CLAUSE = re.compile(r", (which|who|whose|while|where|although|as|after|before|fo
 SHORTAGE = [("a shortage of", "plenty of"), ("shortages of", "plenty of"), ("a lack of", "enough"), ("plenty of", "a shortage of")]
 DEMONYMS = ["American", "British", "Chinese", "French", "German", "Indian", "Italian", "Japanese", "Russian",
             "Ukrainian", "Canadian", "Spanish", "Turkish", "Iranian", "Polish", "Australian", "Brazilian", "Mexican"]
+# The direction of a finding, both ways: what scientific and climate claims
+# assert ("X increases Y", "higher risk") and WordNet has no antonym for
+# ("inhibits", "upregulates", "higher").
+DIRECTION = dict(p for a, b in [
+    ("increases", "decreases"), ("increase", "decrease"), ("increased", "decreased"), ("increasing", "decreasing"),
+    ("higher", "lower"), ("greater", "smaller"), ("larger", "smaller"), ("faster", "slower"), ("more", "less"),
+    ("upregulates", "downregulates"), ("up-regulates", "down-regulates"), ("upregulation", "downregulation"),
+    ("activates", "inhibits"), ("promotes", "suppresses"), ("enhances", "impairs"), ("induces", "prevents"),
+    ("improves", "worsens"), ("improved", "worsened"), ("reduces", "raises"), ("reduced", "raised"),
+    ("positive", "negative"), ("positively", "negatively"), ("rises", "falls"), ("rise", "fall"),
+    ("high", "low"), ("beneficial", "harmful"), ("effective", "ineffective"), ("accelerates", "slows"),
+    ("warming", "cooling"), ("warmer", "cooler"), ("gain", "loss"), ("above", "below"),
+] for p in ((a, b), (b, a)))
 OFFICES = ["Foreign Minister", "Defense Minister", "Finance Minister", "Prime Minister", "President",
            "Chancellor", "Secretary of State", "Treasury Secretary", "Ambassador", "Vice President"]
 
@@ -179,6 +192,21 @@ def refuting(sentence, ctx, rng):
             out.append((re.sub(rf"\b{o} (?=[A-Z])", other + " ", sentence, count=1), R, "office"))
             break
     return out
+
+
+def contradicted(claim, ctx, rng):
+    """A claim made false by one minimal edit (the direction of its finding,
+    else a negation), or None: the refuted twin of a supported claim, read
+    against the same evidence. Not WordNet's antonyms: without a tagger they
+    turn a claim's nouns into nonsense ("climate change" → "climate stay")."""
+    for m in re.finditer(r"[A-Za-z-]+", claim):
+        flip = DIRECTION.get(m.group().lower())
+        # "warming and cooling feedbacks": both poles named, flipping one says nothing.
+        if flip and not re.search(rf"\b{flip}\b", claim, re.I):
+            flip = flip.capitalize() if m.group()[0].isupper() else flip
+            return claim[: m.start()] + flip + claim[m.end():]
+    edits = [c for c, _, kind in refuting(claim, ctx, rng) if kind in ("negation+", "negation-")]
+    return edits[0] if edits else None
 
 
 def unverifiable(sentence, ctx, rng):

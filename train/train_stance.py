@@ -21,6 +21,14 @@ With --judge-fold, one claim in five of the public sets is left out
 (train/fit_judge.py). The learned-judge candidate of issue 15, round 2:
     python train/train_stance.py --judge-fold --contrastive 4000 --epochs 4 --out target/stance-v2
 
+Round 5 (issue 15): a target stage after the round-4 model (VeriSci's
+order: general fact verification, then the target corpora), on SciFact with
+every rationale and their joint reading, Climate-FEVER, and the refuted
+twins of their supported claims (`flips`), with replayed pairs of the rest:
+    python train/train_stance.py --judge-fold --mined train/data/mined.jsonl.gz --save-fp32 --out target/stance-v4
+    python train/train_stance.py --judge-fold --mined train/data/mined.jsonl.gz --init target/stance-v4/fp32 \
+        --all-rationales --flips --focus scifact climate flips --replay 3000 --epochs 2 --lr 2e-5 --out target/stance-v5
+
 Writes OUT/model.onnx (int8) and OUT/card.json (data, seed, epochs, held-out
 pair accuracy of the fp32 and the int8 model).
 
@@ -84,14 +92,27 @@ def fever(d, rng):
     return pairs
 
 
-def scifact(d, rng):
+def joint(corpus, evidence_rows):
+    """The rationale sentences of the first cited abstract together, in text
+    order: what the engine's joint reading feeds the model (judge/mod.rs)."""
+    doc = corpus[evidence_rows[0]["doc_id"]]
+    picked = sorted({e["sentence_index"] for e in evidence_rows if e["doc_id"] == doc["doc_id"] and e.get("sentence_index") is not None})
+    return evidence(doc["title"], " ".join(doc["sentences"][i] for i in picked)) if len(picked) > 1 else None
+
+
+def scifact(d, rng, all_rationales=False):
+    """With `all_rationales`, every rationale sentence of a claim (not the
+    first 2) and the joint reading of them."""
     corpus = {r["doc_id"]: r for r in jsonl(f"{d}/scifact_corpus.jsonl")}
     pairs = []
     for r in jsonl(f"{d}/scifact_train_claims.jsonl"):
         if r["evidence"]:
             label = S if r["label"] == "SUPPORTED" else R
-            for e in r["evidence"][:2]:
+            for e in r["evidence"] if all_rationales else r["evidence"][:2]:
                 pairs.append((r["claim"], evidence(corpus[e["doc_id"]]["title"], e["text"]), label))
+            together = joint(corpus, r["evidence"]) if all_rationales else None
+            if together:
+                pairs.append((r["claim"], together, label))
             cited = corpus[r["evidence"][0]["doc_id"]]
             used = {e.get("sentence_index") for e in r["evidence"]}
             others = [s for i, s in enumerate(cited["sentences"]) if i not in used]
@@ -114,6 +135,32 @@ def climate(d, rng):
             if label == N and rng.random() < 0.5:
                 continue
             pairs.append((r["claim"], evidence(c["doc_id"].rsplit(":", 1)[0], c["text"]), label))
+    return pairs
+
+
+def flips(d, rng, judge_fold):
+    """The supported claims of SciFact and Climate-FEVER train made false by
+    one edit (train/contrastive.py `contradicted`: the direction of the
+    finding, an antonym, a negation), each against its gold evidence (R):
+    refutations in the language of those corpora, whose own CONTRADICTED
+    claims are few. The fold is decided on the claim before its edit."""
+    import contrastive
+    ctx = {"antonyms": contrastive.antonyms()}
+    corpus = {r["doc_id"]: r for r in jsonl(f"{d}/scifact_corpus.jsonl")}
+    sources = []
+    for r in jsonl(f"{d}/scifact_train_claims.jsonl"):
+        if r["label"] == "SUPPORTED" and r["evidence"]:
+            evs = [evidence(corpus[e["doc_id"]]["title"], e["text"]) for e in r["evidence"]]
+            sources.append((r["claim"], evs + [x for x in [joint(corpus, r["evidence"])] if x]))
+    for r in jsonl(f"{d}/climate_fever_train_claims.jsonl"):
+        evs = [evidence(c["doc_id"].rsplit(":", 1)[0], c["text"]) for c in r.get("candidates", []) if c["label"] == "SUPPORTED"]
+        if r["label"] == "SUPPORTED" and evs:
+            sources.append((r["claim"], evs))
+    pairs = []
+    for claim, evs in sources:
+        false = contrastive.contradicted(claim, ctx, rng)
+        if false and false != claim and not (judge_fold and folds.for_judge(claim)):
+            pairs += [(false, e, R) for e in evs]
     return pairs
 
 
@@ -288,6 +335,11 @@ def main():
     ap.add_argument("--mined", help="hard NEI pairs of train/mine_negatives.py (JSONL.gz) to add")
     ap.add_argument("--mined-sets", nargs="+", default=["fever", "scifact"], help="the sets whose mined pairs to use")
     ap.add_argument("--mined-per-claim", type=int, default=1, help="at most this many mined pairs of each claim (the top-cited first)")
+    ap.add_argument("--init", help="start from these fine-tuned fp32 weights (a --save-fp32 folder) instead of the base model")
+    ap.add_argument("--all-rationales", action="store_true", help="every SciFact rationale sentence, and their joint reading")
+    ap.add_argument("--flips", action="store_true", help="add the refuted twins of SciFact and Climate-FEVER supported claims")
+    ap.add_argument("--focus", nargs="+", help="train on these sets, plus --replay pairs of the others (a target stage after --init)")
+    ap.add_argument("--replay", type=int, default=0, help="with --focus: pairs sampled from the other sets, against forgetting")
     ap.add_argument("--dump-held-out", help="write the held-out pairs to this JSONL file and stop")
     args = ap.parse_args()
     rng = random.Random(args.seed)
@@ -295,7 +347,7 @@ def main():
     torch.set_num_threads(os.cpu_count() or 2)
     d = os.path.join(args.eval_dir, "external")
 
-    sets = {"fever": fever(d, rng), "scifact": scifact(d, rng), "climate": climate(d, rng),
+    sets = {"fever": fever(d, rng), "scifact": scifact(d, rng, args.all_rationales), "climate": climate(d, rng),
             "synthetic": synthetic(os.path.join(root, "seeds"), d, rng, args.synthetic_sample)}
     if args.fever_pairs:
         sets["fever"] = rng.sample(sets["fever"], min(args.fever_pairs, len(sets["fever"])))
@@ -306,6 +358,12 @@ def main():
         sets["mined"] = mined_pairs(args.mined, args.mined_sets, args.mined_per_claim)
     if args.contrastive:
         sets["contrastive"] = contrastive_pairs(args.eval_dir, args.contrastive, rng)
+    if args.flips:
+        sets["flips"] = flips(d, rng, args.judge_fold)
+    if args.focus:
+        others = [p for name, ps in sets.items() if name not in args.focus for p in ps]
+        sets = {name: ps for name, ps in sets.items() if name in args.focus}
+        sets["replay"] = rng.sample(others, min(args.replay, len(others)))
     if args.curriculum:
         held, held_sets, train, stage_names = curriculum(sets, args.epochs, rng)
         steps = len(train) // args.batch
@@ -327,7 +385,7 @@ def main():
         return
 
     os.makedirs(args.cache, exist_ok=True)
-    base = base_model(args.cache, args.base)
+    base = args.init or base_model(args.cache, args.base)
     tok = AutoTokenizer.from_pretrained(base)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=3)
     # The word table (30522 × 384 or 768) costs 10–40× per step to train and adds little.
@@ -335,7 +393,9 @@ def main():
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, s / (0.06 * steps + 1)) * max(0.0, 1 - s / steps))
-    hashed = {k: v for k, v in vars(args).items() if k not in ("dump_held_out", "save_fp32")}
+    # Options added after round 4 count only when set, so its checkpoints still resume.
+    later = ("init", "all_rationales", "flips", "focus", "replay")
+    hashed = {k: v for k, v in vars(args).items() if k not in ("dump_held_out", "save_fp32") and not (k in later and not v)}
     run = hashlib.sha256(json.dumps(sorted(hashed.items()), default=str).encode()).hexdigest()[:12]
     ckpt = os.path.join(args.cache, f"checkpoint-{args.base}-{run}.pt")
     first, spent = 0, 0.0
@@ -393,7 +453,7 @@ def main():
         "labels": LABELS, "input": "[CLS] claim [SEP] title | sentence [SEP], max 128 word pieces",
         "data": counts, "train_pairs": len(train), "held_out_pairs": len(held),
         "seed": args.seed, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
-        "stages": stage_names, "steps": last,
+        "stages": stage_names, "steps": last, "init": args.init, "focus": args.focus,
         "frozen": "word embeddings", "judge_fold": args.judge_fold, "train_seconds": round(train_s),
         "held_out_accuracy_fp32": round(fp32, 4), "held_out_accuracy_int8": round(int8, 4),
         "torch": torch.__version__, "threads": torch.get_num_threads(),
