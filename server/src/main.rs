@@ -17,7 +17,7 @@ use factcheck_server::replication::Replication;
 use factcheck_server::{ServeOptions, telemetry};
 use tokio::net::TcpListener;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 async fn shutdown_signal() {
     let ctrl_c = async {
@@ -113,7 +113,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             builder = builder.aggregator((!file.is_empty()).then(|| file.into()));
         }
         let engine = builder.open()?;
-        info!(articles = engine.article_count(), units = engine.unit_count(), "store opened");
+        info!(articles = engine.article_count(), units = engine.unit_count(), index = ?engine.index_origin(), "store opened");
         // Read before serving, so that a bad corpus fails the start at once.
         let articles = if corpus_path.is_empty() { None } else { Some(corpus::load(std::path::Path::new(&corpus_path))?) };
         Ok((Arc::new(engine), articles))
@@ -158,6 +158,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "engine ready"
             );
+            // Saved now too, not only at shutdown: a replica that crashes restarts fast.
+            let saving = engine.clone();
+            tokio::task::spawn_blocking(move || saving.save_index().inspect_err(|e| warn!(error = %e, "cannot save the index snapshot")));
             Ok(())
         })
     };
@@ -178,6 +181,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     info!(addr = %listener.local_addr()?, tls = options.tls.is_some(), metrics = ?config.metrics_addr(), health = ?config.health_addr(), "serving");
     factcheck_server::run(listener, engine.clone(), options, shutdown_signal()).await?;
     engine.flush()?;
+    engine.save_index()?;
     Ok(())
 }
 

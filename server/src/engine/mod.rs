@@ -30,7 +30,8 @@
 //! ├── retrieve/       candidate sentences for a claim
 //! │   ├── mod.rs          reciprocal-rank fusion of the two retrievers
 //! │   ├── index.rs        BM25 postings, the unit table, analysed units (cached)
-//! │   └── dense.rs        int8 unit vectors, exhaustive cosine search
+//! │   ├── dense.rs        int8 unit vectors, exhaustive cosine search
+//! │   └── snapshot.rs     the index saved beside the store, read back on restart
 //! └── judge/          stance of each candidate, and the verdict
 //!     ├── mod.rs          Judge: the rules, the model pairs, the gate, the decision
 //!     ├── assessment.rs   Assessment, Gap, the StanceScorer trait
@@ -56,7 +57,7 @@ pub mod retrieve;
 pub mod store;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// Claim units embedded together at ingest (across articles): big enough to
@@ -73,6 +74,7 @@ use self::language::analyze;
 use self::models::Models;
 use self::retrieve::dense::{self, Dense};
 use self::retrieve::index::Index;
+use self::retrieve::snapshot;
 use self::store::Store;
 use crate::error::Result;
 
@@ -129,23 +131,44 @@ impl EngineBuilder {
         };
         let engine = Engine {
             store: Store::open(&self.data_dir)?,
-            index: RwLock::new(Arc::new(Index::build(Vec::new(), 1))),
+            current: RwLock::new(Current { index: Arc::new(Index::build(Vec::new(), 1)), store_version: 0, origin: IndexOrigin::Store }),
             judge: Judge::new(rules, self.models.clone(), self.thresholds, aggregator),
             models: self.models,
             cached_sentences: self.cached_sentences,
+            saved_version: Mutex::new(None),
+            data_dir: self.data_dir,
         };
-        engine.reindex()?;
+        engine.load_index()?;
         Ok(engine)
     }
 }
 
 pub struct Engine {
     store: Store,
-    index: RwLock<Arc<Index>>,
+    current: RwLock<Current>,
     judge: Judge,
     /// Embedder and stance model; `None`: the lexical engine.
     models: Option<Arc<Models>>,
     cached_sentences: usize,
+    /// The store version of the index snapshot on disk; held while one is written.
+    saved_version: Mutex<Option<u64>>,
+    data_dir: PathBuf,
+}
+
+/// The index verification reads, and the store version it was built from.
+struct Current {
+    index: Arc<Index>,
+    store_version: u64,
+    origin: IndexOrigin,
+}
+
+/// Where the current index came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexOrigin {
+    /// Built from the stored articles.
+    Store,
+    /// Read from the snapshot saved for this store version.
+    Snapshot,
 }
 
 impl Engine {
@@ -175,8 +198,46 @@ impl Engine {
         self.reindex()
     }
 
+    /// Reads the index from its snapshot if one was saved for this very
+    /// store, else rebuilds it from the store.
+    fn load_index(&self) -> Result<()> {
+        let (started, store_version) = (Instant::now(), self.store.version()?);
+        let embedder = self.models.as_ref().map(|m| m.embedder_id.as_str());
+        match snapshot::load(&self.data_dir, store_version, embedder, self.cached_sentences) {
+            Ok(index) => {
+                tracing::info!(store_version, units = index.unit_count(), elapsed_ms = started.elapsed().as_millis() as u64, "index read from its snapshot");
+                *self.saved_version.lock().unwrap_or_else(|e| e.into_inner()) = Some(store_version);
+                *self.current.write().unwrap_or_else(|e| e.into_inner()) = Current { index: Arc::new(index), store_version, origin: IndexOrigin::Snapshot };
+                return Ok(());
+            }
+            Err(snapshot::Unusable::Missing) => {}
+            Err(why) => tracing::info!(%why, "index snapshot not used: rebuilding the index"),
+        }
+        self.reindex()
+    }
+
+    /// Saves the index beside the store, unless already saved for its store
+    /// version, so that the next start reads it instead of rebuilding it.
+    pub fn save_index(&self) -> Result<()> {
+        let (index, store_version) = {
+            let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+            (current.index.clone(), current.store_version)
+        };
+        let mut saved = self.saved_version.lock().unwrap_or_else(|e| e.into_inner());
+        if *saved == Some(store_version) {
+            return Ok(());
+        }
+        let started = Instant::now();
+        snapshot::save(&self.data_dir, &index, store_version, self.models.as_ref().map(|m| m.embedder_id.as_str()))?;
+        *saved = Some(store_version);
+        tracing::info!(store_version, units = index.unit_count(), elapsed_ms = started.elapsed().as_millis() as u64, "index snapshot saved");
+        Ok(())
+    }
+
     /// Rebuilds the in-memory index from the store.
     fn reindex(&self) -> Result<()> {
+        // Read first: a write racing the rebuild makes the index look older than it is, never newer.
+        let store_version = self.store.version()?;
         let articles = self.store.articles().map(|a| a.map(Arc::new)).collect::<Result<Vec<_>>>()?;
         let dense = match &self.models {
             Some(models) => Some(self.load_vectors(models, &articles)?),
@@ -186,7 +247,7 @@ impl Engine {
         if let Some(dense) = dense {
             index = index.with_dense(dense);
         }
-        *self.index.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(index);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Current { index: Arc::new(index), store_version, origin: IndexOrigin::Store };
         Ok(())
     }
 
@@ -220,7 +281,7 @@ impl Engine {
     }
 
     fn index(&self) -> Arc<Index> {
-        self.index.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current.read().unwrap_or_else(|e| e.into_inner()).index.clone()
     }
 
     /// Stores new or changed articles (same content: no change) and reindexes.
@@ -371,6 +432,11 @@ impl Engine {
         self.index().unit_count()
     }
 
+    /// Whether the index was read from its snapshot or built from the store.
+    pub fn index_origin(&self) -> IndexOrigin {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).origin
+    }
+
     pub fn store_version(&self) -> Result<u64> {
         self.store.version()
     }
@@ -468,6 +534,29 @@ mod tests {
             let changed = NewArticle { text: format!("{text} More."), ..article };
             prop_assert_eq!(engine.store_article(changed).unwrap().0, Change::Replaced);
         }
+    }
+
+    #[test]
+    fn a_restart_reads_the_saved_index_unless_the_store_moved_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let article = |id: &str, text: &str| NewArticle { id: id.into(), text: text.into(), ..NewArticle::default() };
+        let claim = "Beijing sold machine tools to Moscow.";
+        let before = {
+            let engine = Engine::open(dir.path()).unwrap();
+            engine.ingest(vec![article("a", "China supplied machine tools to Russia in 2023.")]).unwrap();
+            engine.save_index().unwrap();
+            engine.verify(claim, 3, false).unwrap()
+        };
+        let engine = store::retry_locked(|| Engine::open(dir.path())).unwrap();
+        assert_eq!(engine.index_origin(), IndexOrigin::Snapshot);
+        assert_eq!(engine.verify(claim, 3, false).unwrap(), before);
+        // A write after the save: the next start must not serve the old index.
+        engine.ingest(vec![article("b", "The weather in Paris was sunny on Tuesday.")]).unwrap();
+        drop(engine);
+        let engine = store::retry_locked(|| Engine::open(dir.path())).unwrap();
+        assert_eq!(engine.index_origin(), IndexOrigin::Store);
+        assert_eq!(engine.unit_count(), 2);
+        assert_eq!(engine.verify(claim, 3, false).unwrap().verdict, before.verdict);
     }
 
     #[test]

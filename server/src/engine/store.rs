@@ -187,6 +187,21 @@ fn decode_article(key: &str, v: &[u8]) -> Result<Article> {
     serde_json::from_slice(v).map_err(|e| Error::Corrupt { key: key.to_string(), message: e.to_string() })
 }
 
+/// Opens again what was just dropped: sled's flusher thread lets go of the
+/// file lock a moment after the last handle (a CI run saw WouldBlock).
+#[cfg(test)]
+pub(crate) fn retry_locked<T>(open: impl Fn() -> Result<T>) -> Result<T> {
+    let started = std::time::Instant::now();
+    loop {
+        match open() {
+            Err(Error::Storage(sled::Error::Io(e))) if e.to_string().contains("lock") && started.elapsed().as_secs() < 5 => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,20 +266,6 @@ mod tests {
         assert_ne!(Article::hash("ab", "c", &Source::default()), Article::hash("a", "bc", &Source::default()));
     }
 
-    /// Opens again a store just dropped: sled's flusher thread lets go of the
-    /// file lock a moment after the last handle (a CI run saw WouldBlock).
-    fn reopen(dir: &Path) -> Result<Store> {
-        let started = std::time::Instant::now();
-        loop {
-            match Store::open(dir) {
-                Err(Error::Storage(sled::Error::Io(e))) if e.to_string().contains("lock") && started.elapsed().as_secs() < 5 => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                other => return other,
-            }
-        }
-    }
-
     #[test]
     fn reopens_and_rejects_foreign_schema() {
         let dir = tempfile::tempdir().unwrap();
@@ -274,11 +275,11 @@ mod tests {
             store.flush().unwrap();
         }
         {
-            let store = reopen(dir.path()).unwrap();
+            let store = retry_locked(|| Store::open(dir.path())).unwrap();
             assert_eq!(store.articles().next().unwrap().unwrap().text, "one");
             store.meta.insert(SCHEMA_KEY, "99").unwrap();
             store.flush().unwrap();
         }
-        assert!(matches!(reopen(dir.path()), Err(Error::Schema { .. })));
+        assert!(matches!(retry_locked(|| Store::open(dir.path())), Err(Error::Schema { .. })));
     }
 }

@@ -56,6 +56,16 @@ impl Dense {
         }
     }
 
+    /// The vectors (`len() × DIM`) and their scales, as a snapshot saves them.
+    pub fn parts(&self) -> (&[i8], &[f32]) {
+        (&self.data, &self.scales)
+    }
+
+    pub fn from_parts(data: Vec<i8>, scales: Vec<f32>) -> Dense {
+        debug_assert_eq!(data.len(), scales.len() * DIM);
+        Dense { data, scales }
+    }
+
     pub fn len(&self) -> usize {
         self.scales.len()
     }

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
 
 use super::dense::Dense;
 use crate::engine::domain::{Article, Unit, evidence_text};
@@ -16,18 +17,19 @@ const K1: f32 = 1.2;
 const B: f32 = 0.75;
 
 /// Where a unit lives: (article index, unit index in the article).
-#[derive(Debug, Clone, Copy)]
-struct UnitRef {
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(super) struct UnitRef {
     article: u32,
     unit: u32,
     len: u32,
 }
 
+/// The fields the snapshot saves (`super::snapshot`) are `pub(super)`.
 pub struct Index {
-    articles: Vec<Arc<Article>>,
-    units: Vec<UnitRef>,
-    postings: HashMap<String, Vec<(u32, u16)>>,
-    avg_len: f32,
+    pub(super) articles: Vec<Arc<Article>>,
+    pub(super) units: Vec<UnitRef>,
+    pub(super) postings: HashMap<String, Vec<(u32, u16)>>,
+    pub(super) avg_len: f32,
     /// Unit vectors for semantic retrieval, when the engine has an embedder.
     dense: Option<Dense>,
     /// Analysed units by id; those evicted are analysed again when asked for.
@@ -63,6 +65,12 @@ impl Index {
         }
         index.avg_len = if index.units.is_empty() { 1.0 } else { total_len as f32 / index.units.len() as f32 };
         index
+    }
+
+    /// An index as `build` made it (read back from a snapshot); units are
+    /// analysed again when first asked for, up to `cached_features` kept.
+    pub(super) fn from_parts(articles: Vec<Arc<Article>>, units: Vec<UnitRef>, postings: HashMap<String, Vec<(u32, u16)>>, avg_len: f32, cached_features: usize) -> Index {
+        Index { articles, units, postings, avg_len, dense: None, features: quick_cache::sync::Cache::new(cached_features.max(1)) }
     }
 
     /// Adds unit vectors, one per unit in id order.

@@ -1,9 +1,11 @@
 //! Retrieve: the candidate sentences for a claim, best first. BM25 over the
 //! analyser's canonical terms (`index`), fused by reciprocal rank with dense
-//! retrieval (`dense`) when the engine has an embedder.
+//! retrieval (`dense`) when the engine has an embedder. The index is saved
+//! beside the store and read back on restart (`snapshot`).
 
 pub mod dense;
 pub mod index;
+pub mod snapshot;
 
 use rustc_hash::FxHashMap as HashMap;
 
