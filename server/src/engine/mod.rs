@@ -207,7 +207,7 @@ impl Engine {
             Ok(index) => {
                 tracing::info!(store_version, units = index.unit_count(), elapsed_ms = started.elapsed().as_millis() as u64, "index read from its snapshot");
                 *self.saved_version.lock().unwrap_or_else(|e| e.into_inner()) = Some(store_version);
-                *self.current.write().unwrap_or_else(|e| e.into_inner()) = Current { index: Arc::new(index), store_version, origin: IndexOrigin::Snapshot };
+                self.install(index, store_version, IndexOrigin::Snapshot);
                 return Ok(());
             }
             Err(snapshot::Unusable::Missing) => {}
@@ -247,8 +247,13 @@ impl Engine {
         if let Some(dense) = dense {
             index = index.with_dense(dense);
         }
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Current { index: Arc::new(index), store_version, origin: IndexOrigin::Store };
+        self.install(index, store_version, IndexOrigin::Store);
         Ok(())
+    }
+
+    /// Makes `index` the one verification reads.
+    fn install(&self, index: Index, store_version: u64, origin: IndexOrigin) {
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Current { index: Arc::new(index), store_version, origin };
     }
 
     /// The stored unit vectors of `articles`, embedding (and storing) those
