@@ -342,10 +342,14 @@ def export(model, tok, sample, out, per_channel=False, ops=None):
                           opset_version=17, dynamo=False)
         out_path = os.path.join(out, "model.onnx")
         quantize_dynamic(fp32_path, out_path, weight_type=QuantType.QInt8, per_channel=per_channel, op_types_to_quantize=ops)
+    own = os.path.join(out, "tokenizer.json")
     if "token_type_ids" not in names:
         fast = tok.backend_tokenizer
         fast.enable_padding(pad_id=tok.pad_token_id, pad_token=tok.pad_token)
-        fast.save(os.path.join(out, "tokenizer.json"))
+        fast.save(own)
+    elif os.path.exists(own):
+        # An earlier MPNet export's: the server would read this model with it.
+        os.remove(own)
     return out_path
 
 
