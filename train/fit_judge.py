@@ -26,7 +26,8 @@ the stance model of MODELS/stance.
 corpus without those claims' evidence sentences, labelled UNKNOWN: the
 situation of a claim whose evidence is not stored.
 
-L2 strength chosen by 5-fold cross-validation on log-loss; the scores printed
+The features (the model's probabilities, or their log-odds) and the L2
+strength are chosen by 5-fold cross-validation on log-loss; the scores printed
 and written are the out-of-fold ones: accuracy, macro-F1 and expected
 calibration error (10 equal bins), beside the hand-tuned aggregation's on
 the same claims.
@@ -113,20 +114,25 @@ def fit(sets, models, eval_dir, work, out):
     weight = np.array([len(y) / (len(sets) * counts[g]) for g in group])
     hand = np.where(X[:, names.index("hand_supported")] > 0, 0, np.where(X[:, names.index("hand_contradicted")] > 0, 1, 2))
 
-    def out_of_fold(c):
+    def out_of_fold(F, c):
         p = np.zeros((len(y), 3))
         strata = np.array([f"{g}{l}" for g, l in zip(group, y)])
-        for tr, te in StratifiedKFold(5, shuffle=True, random_state=SEED).split(X, strata):
-            m = LogisticRegression(C=c, max_iter=5000).fit(X[tr], y[tr], sample_weight=weight[tr])
-            p[np.ix_(te, m.classes_)] = m.predict_proba(X[te])
+        for tr, te in StratifiedKFold(5, shuffle=True, random_state=SEED).split(F, strata):
+            m = LogisticRegression(C=c, max_iter=5000).fit(F[tr], y[tr], sample_weight=weight[tr])
+            p[np.ix_(te, m.classes_)] = m.predict_proba(F[te])
         return p
 
     def log_loss(p):
         return float(-(weight * np.log(np.clip(p[np.arange(len(y)), y], 1e-9, 1))).sum() / weight.sum())
 
-    tried = {c: out_of_fold(c) for c in (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)}
-    c = min(tried, key=lambda c: log_loss(tried[c]))
-    p = tried[c]
+    # The model's probabilities as they are, or as log-odds (the `_logit` twins):
+    # which suits depends on the corpus, so each fit picks by out-of-fold log-loss.
+    features = {"probabilities": [n for n in names if not n.endswith("_logit")],
+                "log-odds": [n for n in names if n + "_logit" not in names]}
+    cols = {f: [names.index(n) for n in used] for f, used in features.items()}
+    tried = {(f, c): out_of_fold(X[:, cols[f]], c) for f in features for c in (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)}
+    chosen, c = min(tried, key=lambda k: log_loss(tried[k]))
+    p = tried[chosen, c]
     scores = {}
     for g in sets:
         m = group == g
@@ -136,12 +142,13 @@ def fit(sets, models, eval_dir, work, out):
                      "accuracy": round(float((verdict == y[m]).mean()), 4),
                      "macro_f1": round(float(f1_score(y[m], verdict, average="macro")), 4),
                      "ece": round(float(ece(conf, verdict == y[m])), 4)}
-    w, b = three_way(LogisticRegression(C=c, max_iter=5000).fit(X, y, sample_weight=weight), len(names))
-    fit = {"data": counts, "weighting": "each set the same total weight", "C": c,
-           "log_loss_by_C": {str(k): round(log_loss(v), 4) for k, v in tried.items()},
+    X = X[:, cols[chosen]]
+    w, b = three_way(LogisticRegression(C=c, max_iter=5000).fit(X, y, sample_weight=weight), X.shape[1])
+    fit = {"data": counts, "weighting": "each set the same total weight", "features": chosen, "C": c,
+           "log_loss": {f"{f}, C={k}": round(log_loss(v), 4) for (f, k), v in tried.items()},
            "out_of_fold": scores, "seed": SEED, "seconds": round(time.time() - started)}
     with open(out, "w") as f:
-        json.dump({"signals": names, "classes": CLASSES, "weights": w.round(5).tolist(),
+        json.dump({"signals": features[chosen], "classes": CLASSES, "weights": w.round(5).tolist(),
                    "bias": b.round(5).tolist(), "fit": fit}, f, indent=1)
     print(json.dumps(fit, indent=2))
     print(f"wrote {out}")

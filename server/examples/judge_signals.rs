@@ -20,12 +20,13 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [data, models, corpus_path, claims, out] = args.as_slice() else { bail!("usage: judge_signals DATA_DIR MODELS_DIR CORPUS CLAIMS OUT") };
     let models = Models::load(Path::new(models), 1).context("the signals need the models")?;
-    let engine = Engine::builder(Path::new(data)).models(Some(Arc::new(models))).open()?;
+    // The signals are the aggregator's inputs: none is needed (nor read, so a stale one does not stop a refit).
+    let engine = Engine::builder(Path::new(data)).models(Some(Arc::new(models))).aggregator(None).open()?;
     if !corpus_path.is_empty() {
         engine.ingest(corpus::load(Path::new(corpus_path))?)?;
     }
     let mut w = std::io::BufWriter::new(std::fs::File::create(out)?);
-    writeln!(w, "{}", serde_json::json!({"signals": SIGNALS}))?;
+    writeln!(w, "{}", serde_json::json!({"signals": SIGNALS.as_slice()}))?;
     let rows = std::io::BufReader::new(std::fs::File::open(claims).with_context(|| claims.clone())?).lines();
     for (n, line) in rows.enumerate() {
         let row: serde_json::Value = serde_json::from_str(&line?)?;

@@ -55,6 +55,19 @@ async fn paraphrases_find_their_evidence() {
     server.stop().await;
 }
 
+/// The stance model tells support, refutation and an unrelated sentence
+/// apart. On an x86 CPU without VNNI its int8 weights, as committed, give
+/// about the same probabilities for every pair unless made unsigned at load
+/// (`engine/models/unsigned.rs`).
+#[test]
+fn the_stance_model_reads_plain_pairs() {
+    let Some(models) = models_or_skip() else { return };
+    let claim = "The G7 foreign ministers met on Capri.";
+    let evidence = ["The G7 foreign ministers met on the Italian island of Capri.", "The G7 foreign ministers met in Rome, not on Capri.", "Coffee prices in Brazil fell sharply last winter."];
+    let p = models.stance(claim, &evidence.map(|e| format!("Reuters | {e}"))).unwrap();
+    assert!(p[0].supports > 0.8 && p[1].refutes > 0.6 && p[2].nei > 0.6, "{p:?}");
+}
+
 #[test]
 fn batched_embeddings_equal_single_ones_in_order() {
     let Some(models) = models_or_skip() else { return };

@@ -11,7 +11,8 @@
 //! ├── domain.rs       Article, Unit, Source, NewArticle, Write, Citation, Verification,
 //! │                   Stance, Verdict, evidence_text: the types every stage speaks
 //! ├── store.rs        the sled claim store (articles and their vectors)
-//! ├── models.rs       ONNX Runtime sessions: the embedder and the stance model
+//! ├── models/         ONNX Runtime sessions: the embedder and the stance model
+//! │   └── unsigned.rs     int8 weights made unsigned (exact on every x86 CPU)
 //! ├── ingest/         from an article as given to the article as stored
 //! │   ├── corpus.rs       reading a folder of .txt files or a JSONL corpus
 //! │   ├── segment.rs      boilerplate, sentence splitting, check-worthiness
@@ -268,7 +269,7 @@ impl Engine {
             let vectors = match stored.as_ref().and_then(|v| dense::decode(&models.embedder_id, v, n)) {
                 Some(vectors) => Some(vectors),
                 None => {
-                    fresh = embed_units(models, article)?;
+                    fresh = embed_units(models, &[&**article])?.remove(0);
                     self.store.put_vectors(&article.id, &fresh)?;
                     embedded += n;
                     dense::decode(&models.embedder_id, &fresh, n)
@@ -327,15 +328,8 @@ impl Engine {
         if let Some(models) = &self.models {
             let changed = batch.iter().map(|a| self.store.is_changed(a)).collect::<Result<Vec<bool>>>()?;
             let fresh: Vec<&Article> = batch.iter().zip(&changed).filter(|(_, c)| **c).map(|(a, _)| a).collect();
-            let texts: Vec<String> = fresh.iter().flat_map(|a| unit_texts(a)).collect();
-            let embedded = models.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
-            let mut rest = embedded.as_slice();
             let slots = vectors.iter_mut().zip(&changed).filter(|(_, c)| **c).map(|(v, _)| v);
-            for (slot, article) in slots.zip(&fresh) {
-                let (mine, others) = rest.split_at(article.units.len() * models::DIM);
-                *slot = Some(dense::encode(&models.embedder_id, mine));
-                rest = others;
-            }
+            slots.zip(embed_units(models, &fresh)?).for_each(|(slot, v)| *slot = Some(v));
         }
         for (article, vectors) in batch.iter().zip(vectors) {
             match self.store.put(article, || Ok(vectors), None)? {
@@ -360,7 +354,7 @@ impl Engine {
     fn store_article_at(&self, a: NewArticle, sequence: Option<u64>) -> Result<(Change, usize)> {
         let stored = ingest::prepare(a);
         // Embedded only when the article is new or changed.
-        let vectors = || self.models.as_deref().map(|m| embed_units(m, &stored)).transpose();
+        let vectors = || self.models.as_deref().map(|m| Ok(embed_units(m, &[&stored])?.remove(0))).transpose();
         Ok((self.store.put(&stored, vectors, sequence)?, stored.units.len()))
     }
 
@@ -506,11 +500,17 @@ fn unit_texts(article: &Article) -> impl Iterator<Item = String> + '_ {
     article.units.iter().map(|u| evidence_text(article, u))
 }
 
-/// An article's unit vectors, encoded for the store.
-fn embed_units(models: &Models, article: &Article) -> Result<Vec<u8>> {
-    let texts: Vec<String> = unit_texts(article).collect();
+/// Each article's unit vectors, encoded for the store, from one batched embedding of them all.
+fn embed_units(models: &Models, articles: &[&Article]) -> Result<Vec<Vec<u8>>> {
+    let texts: Vec<String> = articles.iter().flat_map(|a| unit_texts(a)).collect();
     let vectors = models.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
-    Ok(dense::encode(&models.embedder_id, &vectors))
+    let mut rest = vectors.as_slice();
+    let per_article = articles.iter().map(|article| {
+        let (mine, others) = rest.split_at(article.units.len() * models::DIM);
+        rest = others;
+        dense::encode(&models.embedder_id, mine)
+    });
+    Ok(per_article.collect())
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams, Tr
 use super::domain::StanceProbs;
 use crate::error::{Error, Result};
 
+mod unsigned;
+
 /// Embedding width of MiniLM-L6.
 pub const DIM: usize = 384;
 /// Word pieces per input; longer inputs are truncated (the model saw 128 in training).
@@ -49,18 +51,25 @@ struct Pool {
 impl Pool {
     fn load(path: &Path, size: usize) -> Result<Pool> {
         let env = environment()?;
+        let fail = |e: String| Error::Model(format!("{}: {e}", path.display()));
+        let mut model = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+        if let Some((unsigned, tensors)) = unsigned::unsigned_weights(&model).map_err(fail)? {
+            tracing::debug!(model = %path.display(), tensors, "int8 weights made unsigned");
+            model = unsigned;
+        }
         let open = || -> ort::Result<Session> {
             // One thread per session: concurrency comes from the pool.
-            Session::builder(env)?.with_optimization_level(GraphOptimizationLevel::Level3)?.with_intra_threads(1)?.commit_from_file(path)
+            Session::builder(env)?.with_optimization_level(GraphOptimizationLevel::Level3)?.with_intra_threads(1)?.commit_from_memory(&model)
         };
-        let sessions = (0..size.max(1))
-            .map(|_| open().map(Mutex::new).map_err(|e| Error::Model(format!("{}: {e}", path.display()))))
-            .collect::<Result<Vec<_>>>()?;
+        let sessions = (0..size.max(1)).map(|_| open().map(Mutex::new).map_err(|e| fail(e.to_string()))).collect::<Result<Vec<_>>>()?;
         let takes_types = sessions[0].lock().unwrap_or_else(|e| e.into_inner()).inputs().iter().any(|i| i.name() == "token_type_ids");
         Ok(Pool { sessions, next: AtomicUsize::new(0), takes_types })
     }
 
-    fn run(&self, [ids, mask, types]: [Tensor<i64>; 3]) -> Result<(Vec<usize>, Vec<f32>)> {
+    /// Runs the model on a batch; token types go in only where the model takes them.
+    fn run(&self, tokens: &Tokens) -> Result<(Vec<usize>, Vec<f32>)> {
+        let tensor = |data: &[i64]| Tensor::from_array((tokens.shape, data.to_vec())).map_err(model_error);
+        let (ids, mask) = (tensor(&tokens.ids)?, tensor(&tokens.mask)?);
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let n = self.sessions.len();
         // A free session if there is one, else wait for the next in turn.
@@ -68,7 +77,7 @@ impl Pool {
             .find_map(|i| self.sessions[(start + i) % n].try_lock().ok())
             .unwrap_or_else(|| self.sessions[start % n].lock().unwrap_or_else(|e| e.into_inner()));
         let outputs = if self.takes_types {
-            guard.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask, "token_type_ids" => types])
+            guard.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask, "token_type_ids" => tensor(&tokens.types)?])
         } else {
             guard.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask])
         }
@@ -92,13 +101,6 @@ fn tokenize(tokenizer: &Tokenizer, inputs: Vec<tokenizers::EncodeInput<'_>>) -> 
     let seq = encodings.first().map_or(0, |e| e.get_ids().len());
     let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| encodings.iter().flat_map(|e| f(e).iter().map(|&x| i64::from(x))).collect::<Vec<i64>>();
     Ok(Tokens { shape: [encodings.len(), seq], ids: flat(&|e| e.get_ids()), mask: flat(&|e| e.get_attention_mask()), types: flat(&|e| e.get_type_ids()) })
-}
-
-/// Tokenises a batch into the three model inputs; also returns the mask.
-fn encode(tokenizer: &Tokenizer, inputs: Vec<tokenizers::EncodeInput<'_>>) -> Result<([Tensor<i64>; 3], Vec<i64>)> {
-    let Tokens { shape, ids, mask, types } = tokenize(tokenizer, inputs)?;
-    let tensor = |data: Vec<i64>| Tensor::from_array((shape, data)).map_err(model_error);
-    Ok(([tensor(ids)?, tensor(mask.clone())?, tensor(types)?], mask))
 }
 
 /// A tokenizer padding to the batch's longest input (the packaged one pads
@@ -208,8 +210,9 @@ impl Models {
     /// One ONNX Runtime call: mean-pooled, unit-length embeddings.
     fn embed_batch(&self, texts: &[&str]) -> Result<Vec<f32>> {
         let mut out = Vec::with_capacity(texts.len() * DIM);
-        let (inputs, mask) = encode(&self.tokenizer, texts.iter().map(|t| tokenizers::EncodeInput::Single((*t).into())).collect())?;
-        let (shape, hidden) = self.embedder.run(inputs)?;
+        let tokens = tokenize(&self.tokenizer, texts.iter().map(|t| tokenizers::EncodeInput::Single((*t).into())).collect())?;
+        let (shape, hidden) = self.embedder.run(&tokens)?;
+        let mask = &tokens.mask;
         let (batch, seq) = (shape[0], shape[1]);
         // Mean over the real word pieces, then L2-normalise (sentence-transformers'
         // pooling); the mean's divisor cancels in the normalisation.
@@ -236,8 +239,7 @@ impl Models {
         let mut out = Vec::with_capacity(evidence.len());
         for chunk in evidence.chunks(BATCH) {
             let pairs = chunk.iter().map(|e| tokenizers::EncodeInput::Dual(claim.into(), e.as_str().into())).collect();
-            let (inputs, _) = encode(&self.stance_tokenizer, pairs)?;
-            let (_, logits) = self.stance.run(inputs)?;
+            let (_, logits) = self.stance.run(&tokenize(&self.stance_tokenizer, pairs)?)?;
             out.extend(logits.chunks_exact(3).map(|l| {
                 let max = l.iter().copied().fold(f32::MIN, f32::max);
                 let e: Vec<f32> = l.iter().map(|x| (x - max).exp()).collect();
@@ -274,5 +276,28 @@ mod tests {
         assert_eq!(tokens.shape, [2, 3]);
         assert_eq!(tokens.ids, [3, 1, 1, 3, 3, 3]);
         assert_eq!(tokens.mask, [1, 0, 0, 1, 1, 1]);
+    }
+
+    /// The served stance tokenizer cuts and frames a pair as training did.
+    /// The ids are transformers' (`AutoTokenizer.from_pretrained("models/stance")`,
+    /// `truncation="longest_first", max_length=128, padding=True`, as
+    /// `train/train_stance.py` calls it) for MPNet's `<s> A </s></s> B </s>`;
+    /// a model of another family brings other ids: regenerate them so.
+    #[test]
+    fn the_stance_tokenizer_frames_pairs_as_training_did() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("models").join(STANCE_TOKENIZER);
+        let tokenizer = load_tokenizer(&path).unwrap();
+        let claim = "The G7 foreign ministers met in Capri, Greece.";
+        let long = format!("Reuters | {}", "The foreign ministers of the Group of Seven met on the Italian island of Capri, ".repeat(12));
+        let pairs = vec![tokenizers::EncodeInput::Dual(claim.into(), "Reuters | They met on Capri.".into()), tokenizers::EncodeInput::Dual(claim.into(), long.into())];
+        let tokens = tokenize(&tokenizer, pairs).unwrap();
+        assert_eq!(tokens.shape, [2, MAX_TOKENS]);
+        let short = [0, 2000, 1047, 2585, 3101, 7771, 2781, 2003, 6182, 3093, 1014, 5487, 1016, 2, 2, 26669, 1068, 2031, 2781, 2010, 6182, 3093, 1016, 2];
+        assert_eq!(tokens.ids[..short.len()], short);
+        assert!(tokens.ids[short.len()..MAX_TOKENS].iter().all(|&id| id == 1), "padded with <pad>");
+        assert_eq!(tokens.mask[..MAX_TOKENS].iter().sum::<i64>(), short.len() as i64);
+        let cut = &tokens.ids[MAX_TOKENS..];
+        assert_eq!((&cut[..16], &cut[MAX_TOKENS - 4..]), (&short[..16], &[2181, 2001, 2702, 2][..]));
+        assert_eq!(cut.iter().sum::<i64>(), 379_884);
     }
 }
