@@ -139,6 +139,9 @@ fn unsigned_tensor(model: &[u8], tensor: &[Field]) -> Result<Vec<u8>, String> {
             _ => out.extend_from_slice(&model[f.whole.clone()]),
         }
     }
+    if !tensor.iter().any(|f| matches!(f.number, TENSOR_RAW_DATA | TENSOR_INT32_DATA)) {
+        return Err("an int8 weight stored outside the model file (one file is read)".into());
+    }
     bytes_field(&mut out, TENSOR_RAW_DATA, &values);
     Ok(out)
 }
@@ -146,7 +149,7 @@ fn unsigned_tensor(model: &[u8], tensor: &[Field]) -> Result<Vec<u8>, String> {
 /// An int8 value as `int32_data` stores it (a sign-extended varint), plus 128.
 fn shifted(varint: u64) -> Result<u8, String> {
     let v = varint as i64;
-    u8::try_from(v + 128).map_err(|_| format!("not an ONNX model: int8 value {v}"))
+    v.checked_add(128).and_then(|x| u8::try_from(x).ok()).ok_or_else(|| format!("not an ONNX model: int8 value {v}"))
 }
 
 fn bytes_field(out: &mut Vec<u8>, number: u32, value: &[u8]) {
@@ -229,5 +232,10 @@ mod tests {
         }
         assert_eq!(unsigned_weights(&[]), Ok(None));
         assert!(unsigned_weights(&model(&[int32_tensor("w", &[300])])).unwrap_err().contains("int8 value 300"));
+        let mut external = Vec::new();
+        encode_key(TENSOR_DATA_TYPE, WireType::Varint, &mut external);
+        encode_varint(INT8, &mut external);
+        bytes_field(&mut external, TENSOR_NAME, b"w");
+        assert!(unsigned_weights(&model(&[external])).unwrap_err().contains("outside the model file"));
     }
 }
