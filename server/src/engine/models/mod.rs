@@ -67,9 +67,9 @@ impl Pool {
     }
 
     /// Runs the model on a batch; token types go in only where the model takes them.
-    fn run(&self, tokens: &Tokens) -> Result<(Vec<usize>, Vec<f32>)> {
-        let tensor = |data: &[i64]| Tensor::from_array((tokens.shape, data.to_vec())).map_err(model_error);
-        let (ids, mask) = (tensor(&tokens.ids)?, tensor(&tokens.mask)?);
+    fn run(&self, Tokens { shape, ids, mask, types }: Tokens) -> Result<(Vec<usize>, Vec<f32>)> {
+        let tensor = |data: Vec<i64>| Tensor::from_array((shape, data)).map_err(model_error);
+        let (ids, mask) = (tensor(ids)?, tensor(mask)?);
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let n = self.sessions.len();
         // A free session if there is one, else wait for the next in turn.
@@ -77,7 +77,7 @@ impl Pool {
             .find_map(|i| self.sessions[(start + i) % n].try_lock().ok())
             .unwrap_or_else(|| self.sessions[start % n].lock().unwrap_or_else(|e| e.into_inner()));
         let outputs = if self.takes_types {
-            guard.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask, "token_type_ids" => tensor(&tokens.types)?])
+            guard.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask, "token_type_ids" => tensor(types)?])
         } else {
             guard.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask])
         }
@@ -211,8 +211,8 @@ impl Models {
     fn embed_batch(&self, texts: &[&str]) -> Result<Vec<f32>> {
         let mut out = Vec::with_capacity(texts.len() * DIM);
         let tokens = tokenize(&self.tokenizer, texts.iter().map(|t| tokenizers::EncodeInput::Single((*t).into())).collect())?;
-        let (shape, hidden) = self.embedder.run(&tokens)?;
-        let mask = &tokens.mask;
+        let mask = tokens.mask.clone();
+        let (shape, hidden) = self.embedder.run(tokens)?;
         let (batch, seq) = (shape[0], shape[1]);
         // Mean over the real word pieces, then L2-normalise (sentence-transformers'
         // pooling); the mean's divisor cancels in the normalisation.
@@ -239,7 +239,7 @@ impl Models {
         let mut out = Vec::with_capacity(evidence.len());
         for chunk in evidence.chunks(BATCH) {
             let pairs = chunk.iter().map(|e| tokenizers::EncodeInput::Dual(claim.into(), e.as_str().into())).collect();
-            let (_, logits) = self.stance.run(&tokenize(&self.stance_tokenizer, pairs)?)?;
+            let (_, logits) = self.stance.run(tokenize(&self.stance_tokenizer, pairs)?)?;
             out.extend(logits.chunks_exact(3).map(|l| {
                 let max = l.iter().copied().fold(f32::MIN, f32::max);
                 let e: Vec<f32> = l.iter().map(|x| (x - max).exp()).collect();
