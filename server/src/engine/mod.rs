@@ -12,7 +12,8 @@
 //! │                   Stance, Verdict, evidence_text: the types every stage speaks
 //! ├── store.rs        the sled claim store (articles and their vectors)
 //! ├── models/         ONNX Runtime sessions: the embedder and the stance model
-//! │   └── unsigned.rs     int8 weights made unsigned (exact on every x86 CPU)
+//! │   ├── unsigned.rs     int8 weights made unsigned (exact on every x86 CPU)
+//! │   └── patch.rs        retrained tensors swapped into the stance model at load
 //! ├── ingest/         from an article as given to the article as stored
 //! │   ├── corpus.rs       reading a folder of .txt files or a JSONL corpus
 //! │   ├── segment.rs      boilerplate, sentence splitting, check-worthiness

@@ -19,6 +19,7 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams, Tr
 use super::domain::StanceProbs;
 use crate::error::{Error, Result};
 
+mod patch;
 mod unsigned;
 
 /// Embedding width of MiniLM-L6.
@@ -38,6 +39,8 @@ pub const RUNTIME: &str = "base/libonnxruntime.so";
 pub const STANCE: &str = "stance/model.onnx";
 /// Optional: the stance model's tokenizer, where it is not the embedder's.
 pub const STANCE_TOKENIZER: &str = "stance/tokenizer.json";
+/// Optional: retrained tensors of the stance model (`train/train_top.py`), swapped in at load.
+pub const STANCE_PATCH: &str = "stance/patch.onnx";
 
 /// ONNX Runtime sessions are `&mut` to run: a few, taken in turn, let
 /// concurrent verifications proceed without one global lock.
@@ -49,10 +52,17 @@ struct Pool {
 }
 
 impl Pool {
-    fn load(path: &Path, size: usize) -> Result<Pool> {
+    /// The model at `path`, with the tensors of `patch` (a file beside it) if that exists.
+    fn load(path: &Path, patch: Option<&Path>, size: usize) -> Result<Pool> {
         let env = environment()?;
         let fail = |e: String| Error::Model(format!("{}: {e}", path.display()));
         let mut model = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+        if let Some(patch) = patch.filter(|p| p.is_file()) {
+            let bytes = std::fs::read(patch).map_err(|e| fail(format!("{}: {e}", patch.display())))?;
+            let (patched, tensors) = patch::patched(&model, &bytes).map_err(|e| fail(format!("{}: {e}", patch.display())))?;
+            tracing::info!(model = %path.display(), patch = %patch.display(), tensors, "model patched");
+            model = patched;
+        }
         if let Some((unsigned, tensors)) = unsigned::unsigned_weights(&model).map_err(fail)? {
             tracing::debug!(model = %path.display(), tensors, "int8 weights made unsigned");
             model = unsigned;
@@ -165,8 +175,8 @@ impl Models {
         Ok(Models {
             tokenizer,
             stance_tokenizer,
-            embedder: Pool::load(&dir.join(EMBEDDER), sessions)?,
-            stance: Pool::load(&dir.join(STANCE), sessions)?,
+            embedder: Pool::load(&dir.join(EMBEDDER), None, sessions)?,
+            stance: Pool::load(&dir.join(STANCE), Some(&dir.join(STANCE_PATCH)), sessions)?,
             embedder_id: format!("minilm-l6-int8:{}", embedder_file.len()),
             dir: dir.to_path_buf(),
         })

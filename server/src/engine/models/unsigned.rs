@@ -19,33 +19,33 @@ use std::collections::HashSet;
 use prost::encoding::{WireType, decode_key, decode_varint, encode_key, encode_varint};
 
 /// onnx.proto field numbers.
-const MODEL_GRAPH: u32 = 7;
+pub(super) const MODEL_GRAPH: u32 = 7;
 const GRAPH_NODE: u32 = 1;
-const GRAPH_INITIALIZER: u32 = 5;
+pub(super) const GRAPH_INITIALIZER: u32 = 5;
 const NODE_INPUT: u32 = 1;
 const NODE_OP_TYPE: u32 = 4;
 const TENSOR_DATA_TYPE: u32 = 2;
 const TENSOR_INT32_DATA: u32 = 5;
-const TENSOR_NAME: u32 = 8;
+pub(super) const TENSOR_NAME: u32 = 8;
 const TENSOR_RAW_DATA: u32 = 9;
 /// onnx.proto `TensorProto.DataType`.
-const UINT8: u64 = 2;
-const INT8: u64 = 3;
+pub(super) const UINT8: u64 = 2;
+pub(super) const INT8: u64 = 3;
 
 /// One field of a message: its number, where it lies in the file (`whole`,
 /// from its key) and where its value does (a varint's bytes, or a
 /// length-delimited payload).
-struct Field {
-    number: u32,
-    whole: std::ops::Range<usize>,
-    value: std::ops::Range<usize>,
+pub(super) struct Field {
+    pub(super) number: u32,
+    pub(super) whole: std::ops::Range<usize>,
+    pub(super) value: std::ops::Range<usize>,
     /// A varint's value (0 for other wire types).
     varint: u64,
     delimited: bool,
 }
 
 /// The fields of the message at `range` of `bytes`.
-fn fields(bytes: &[u8], range: std::ops::Range<usize>) -> Result<Vec<Field>, String> {
+pub(super) fn fields(bytes: &[u8], range: std::ops::Range<usize>) -> Result<Vec<Field>, String> {
     let bad = |e: prost::DecodeError| format!("not an ONNX model: {e}");
     let mut rest = &bytes[range.clone()];
     let mut out = Vec::new();
@@ -73,7 +73,7 @@ fn fields(bytes: &[u8], range: std::ops::Range<usize>) -> Result<Vec<Field>, Str
     Ok(out)
 }
 
-fn text<'a>(bytes: &'a [u8], field: &Field) -> &'a str {
+pub(super) fn text<'a>(bytes: &'a [u8], field: &Field) -> &'a str {
     std::str::from_utf8(&bytes[field.value.clone()]).unwrap_or("")
 }
 
@@ -152,18 +152,18 @@ fn shifted(varint: u64) -> Result<u8, String> {
     v.checked_add(128).and_then(|x| u8::try_from(x).ok()).ok_or_else(|| format!("not an ONNX model: int8 value {v}"))
 }
 
-fn bytes_field(out: &mut Vec<u8>, number: u32, value: &[u8]) {
+pub(super) fn bytes_field(out: &mut Vec<u8>, number: u32, value: &[u8]) {
     encode_key(number, WireType::LengthDelimited, out);
     encode_varint(value.len() as u64, out);
     out.extend_from_slice(value);
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// A tensor as the quantiser writes weights: dims, type, name, raw bytes.
-    fn tensor(name: &str, data_type: u64, raw: &[u8]) -> Vec<u8> {
+    pub(in crate::engine::models) fn tensor(name: &str, data_type: u64, raw: &[u8]) -> Vec<u8> {
         let mut t = Vec::new();
         encode_key(1, WireType::Varint, &mut t); // dims
         encode_varint(raw.len() as u64, &mut t);
@@ -193,7 +193,7 @@ mod tests {
         n
     }
 
-    fn model(initializers: &[Vec<u8>]) -> Vec<u8> {
+    pub(in crate::engine::models) fn model(initializers: &[Vec<u8>]) -> Vec<u8> {
         let mut graph = Vec::new();
         bytes_field(&mut graph, GRAPH_NODE, &node("MatMulInteger", &["x", "w", "xz", "wz"]));
         bytes_field(&mut graph, GRAPH_NODE, &node("MatMulInteger", &["x", "shared"]));
