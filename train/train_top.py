@@ -7,6 +7,8 @@ The lower layers stay frozen, so their output for each training pair is
 computed once, by ONNX Runtime on the served graph (with that layer's output
 added), and each epoch runs only the top layers and the classification head
 in PyTorch. Those start from the served model's int8 weights, dequantised.
+The lower layers' outputs are kept under --cache (target/train-cache/), so a
+second run with other training settings starts training at once.
 
 The result is a patch: the new tensors of the top layers (int8 weights with a
 scale per output column, as the export quantises them; biases and layer norms
@@ -22,7 +24,7 @@ judge-fold claims of the target sets: claims neither model saw.
 
     python train/train_top.py --layers 2 --epochs 3 --out target/stance-top
 """
-import argparse, json, math, os, random, sys, time
+import argparse, hashlib, json, math, os, random, sys, time
 
 import numpy as np
 import onnx
@@ -184,6 +186,25 @@ def lower_outputs(model, first, pairs, tok, batch=16):
     return out, logits
 
 
+def cached_lower_outputs(path, model_file, model, first, pairs, tok):
+    """`lower_outputs` of `model` (read from `model_file`), kept under `path`
+    for the next run with the same model file, layer and pairs (each run otherwise spends ~18 min on them)."""
+    key = hashlib.sha256()
+    with open(model_file, "rb") as f:
+        key.update(hashlib.file_digest(f, "sha256").digest())
+    key.update(json.dumps([first, pairs]).encode())
+    file = os.path.join(path, f"lower-{key.hexdigest()[:16]}.npz")
+    if os.path.exists(file):
+        saved = np.load(file)
+        print(f"lower layers: read from {file}", flush=True)
+        return np.split(saved["hidden"], saved["ends"][:-1]), saved["logits"]
+    hidden, logits = lower_outputs(model, first, pairs, tok)
+    os.makedirs(path, exist_ok=True)
+    np.savez(file + ".part.npz", hidden=np.concatenate(hidden), ends=np.cumsum([len(h) for h in hidden]), logits=logits)
+    os.replace(file + ".part.npz", file)
+    return hidden, logits
+
+
 def batches(hidden, labels, idx, size):
     for k in range(0, len(idx), size):
         b = idx[k:k + size]
@@ -218,6 +239,7 @@ def main():
     ap.add_argument("--lr", type=float, default=3e-5)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--cache", default=os.path.join(ROOT, "target", "train-cache"), help="where the lower layers' outputs are kept between runs")
     ap.add_argument("--limit", type=int, default=0, help="only this many train and held-out pairs (a smoke test)")
     ap.add_argument("--write-model", action="store_true", help="also write the patched model (OUT/model.onnx)")
     args = ap.parse_args()
@@ -246,7 +268,7 @@ def main():
     print(f"pairs: {counts}; train {len(train)}, held out {len(held)}", flush=True)
 
     pairs = train + held
-    hidden, served_logits = lower_outputs(model, first, pairs, tok)
+    hidden, served_logits = cached_lower_outputs(args.cache, os.path.join(args.model, "model.onnx"), model, first, pairs, tok)
     labels = [l for _, _, l in pairs]
     tr, ho = list(range(len(train))), list(range(len(train), len(pairs)))
     served = float((served_logits[ho].argmax(1) == np.array(labels)[ho]).mean())
