@@ -10,8 +10,12 @@ in PyTorch. Those start from the served model's int8 weights, dequantised.
 The lower layers' outputs are kept under --cache (target/train-cache/), so a
 second run with other training settings starts training at once.
 
-The result is a patch: the new tensors of the top layers (int8 weights with a
-scale per output column, as the export quantises them; biases and layer norms
+It reads model.onnx alone, never a patch beside it: the patch it writes
+replaces the last one, so a rerun rebuilds the shipped patch rather than
+training on top of it.
+
+The result is a patch: the new tensors of the top layers (uint8 weights with a
+scale and zero point per output column; biases and layer norms
 in fp32), under the names they have in the served graph, so that the graph
 with them swapped in is the new model (`--write-model` writes it; the patch
 is what a clone carries: ~7 MB a layer, not the 110 MB model).
