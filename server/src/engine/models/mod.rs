@@ -57,15 +57,17 @@ impl Pool {
         let env = environment()?;
         let fail = |e: String| Error::Model(format!("{}: {e}", path.display()));
         let mut model = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+        if let Some((unsigned, tensors)) = unsigned::unsigned_weights(&model).map_err(fail)? {
+            tracing::debug!(model = %path.display(), tensors, "int8 weights made unsigned");
+            model = unsigned;
+        }
+        // After the conversion: a patch's weights are unsigned already, and each
+        // must match the type of the tensor it replaces.
         if let Some(patch) = patch.filter(|p| p.is_file()) {
             let bytes = std::fs::read(patch).map_err(|e| fail(format!("{}: {e}", patch.display())))?;
             let (patched, tensors) = patch::patched(&model, &bytes).map_err(|e| fail(format!("{}: {e}", patch.display())))?;
             tracing::info!(model = %path.display(), patch = %patch.display(), tensors, "model patched");
             model = patched;
-        }
-        if let Some((unsigned, tensors)) = unsigned::unsigned_weights(&model).map_err(fail)? {
-            tracing::debug!(model = %path.display(), tensors, "int8 weights made unsigned");
-            model = unsigned;
         }
         let open = || -> ort::Result<Session> {
             // One thread per session: concurrency comes from the pool.

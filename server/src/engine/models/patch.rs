@@ -9,17 +9,20 @@
 
 use std::collections::HashMap;
 
-use super::unsigned::{Field, GRAPH_INITIALIZER, MODEL_GRAPH, TENSOR_NAME, bytes_field, fields, text};
+use super::unsigned::{Field, GRAPH_INITIALIZER, MODEL_GRAPH, TENSOR_DATA_TYPE, TENSOR_DIMS, TENSOR_NAME, bytes_field, fields, text};
 
 /// `model` with each initializer that `patch` has a tensor of the same name
 /// for replaced by it, and how many were. A patch tensor that the model has
-/// no initializer for is an error: the patch was made for another model.
+/// no initializer for, or one of another type or shape, is an error: the
+/// patch was made for another model (the graph would read it wrongly, or
+/// ONNX Runtime would refuse it). `model` has its weights unsigned already
+/// (`unsigned.rs`), as a patch's are.
 pub fn patched(model: &[u8], patch: &[u8]) -> Result<(Vec<u8>, usize), String> {
     let mut replacements = HashMap::new();
     let (_, patch_graph) = graph(patch)?;
     for t in patch_graph.iter().filter(|f| f.number == GRAPH_INITIALIZER) {
-        let name = name(patch, t)?;
-        if replacements.insert(name, &patch[t.value.clone()]).is_some() {
+        let (name, shape) = name_and_shape(patch, t)?;
+        if replacements.insert(name, (shape, &patch[t.value.clone()])).is_some() {
             return Err(format!("the patch has two tensors named {name}"));
         }
     }
@@ -28,9 +31,12 @@ pub fn patched(model: &[u8], patch: &[u8]) -> Result<(Vec<u8>, usize), String> {
     let mut new_graph = Vec::with_capacity(top[graph_at].value.len());
     let mut replaced = 0;
     for f in &graph_fields {
-        let new = if f.number == GRAPH_INITIALIZER { replacements.remove(name(model, f)?) } else { None };
-        match new {
-            Some(tensor) => {
+        let old = if f.number == GRAPH_INITIALIZER { Some(name_and_shape(model, f)?) } else { None };
+        match old.and_then(|(name, shape)| replacements.remove(name).map(|new| (name, shape, new))) {
+            Some((name, shape, (new_shape, tensor))) => {
+                if shape != new_shape {
+                    return Err(format!("the patch's tensor {name} has another type or shape than the model's: made for another model"));
+                }
                 bytes_field(&mut new_graph, GRAPH_INITIALIZER, tensor);
                 replaced += 1;
             }
@@ -55,10 +61,13 @@ fn graph(model: &[u8]) -> Result<(Vec<Field>, Vec<Field>), String> {
     Ok((top, graph))
 }
 
-/// The name of the tensor in field `f` (an initializer).
-fn name<'a>(bytes: &'a [u8], f: &Field) -> Result<&'a str, String> {
+/// The name of the tensor in field `f` (an initializer), and its type and
+/// dims as encoded (one exporter writes both files alike).
+fn name_and_shape<'a>(bytes: &'a [u8], f: &Field) -> Result<(&'a str, Vec<&'a [u8]>), String> {
     let tensor = fields(bytes, f.value.clone())?;
-    Ok(tensor.iter().find(|t| t.number == TENSOR_NAME).map_or("", |t| text(bytes, t)))
+    let name = tensor.iter().find(|t| t.number == TENSOR_NAME).map_or("", |t| text(bytes, t));
+    let shape = tensor.iter().filter(|t| t.number == TENSOR_DIMS || t.number == TENSOR_DATA_TYPE).map(|t| &bytes[t.whole.clone()]).collect();
+    Ok((name, shape))
 }
 
 #[cfg(test)]
@@ -69,7 +78,7 @@ mod tests {
 
     #[test]
     fn named_initializers_are_replaced_and_the_rest_copied() {
-        let base = model(&[tensor("w", INT8, &[1, 2]), tensor("b", INT8, &[3])]);
+        let base = model(&[tensor("w", UINT8, &[1, 2]), tensor("b", INT8, &[3])]);
         let patch = model(&[tensor("w", UINT8, &[9, 9])]);
         let (out, replaced) = patched(&base, &patch).unwrap();
         assert_eq!(replaced, 1);
@@ -78,11 +87,15 @@ mod tests {
 
     #[test]
     fn a_patch_for_another_model_is_refused() {
-        let base = model(&[tensor("w", INT8, &[1, 2])]);
+        let base = model(&[tensor("w", UINT8, &[1, 2])]);
         let err = patched(&base, &model(&[tensor("w", UINT8, &[9, 9]), tensor("elsewhere", UINT8, &[1])])).unwrap_err();
         assert!(err.contains("elsewhere") && err.contains("another model"), "{err}");
         let twice = model(&[tensor("w", UINT8, &[9, 9]), tensor("w", UINT8, &[8, 8])]);
         assert!(patched(&base, &twice).unwrap_err().contains("two tensors named w"));
+        for other in [tensor("w", INT8, &[9, 9]), tensor("w", UINT8, &[9, 9, 9])] {
+            let err = patched(&base, &model(&[other])).unwrap_err();
+            assert!(err.contains("another type or shape"), "{err}");
+        }
         assert!(patched(&base, &[0xFF]).is_err(), "bytes that are not a model, without a panic");
         assert!(patched(&base[..base.len() / 2], &base).is_err());
     }

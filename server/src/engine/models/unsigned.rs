@@ -24,7 +24,8 @@ const GRAPH_NODE: u32 = 1;
 pub(super) const GRAPH_INITIALIZER: u32 = 5;
 const NODE_INPUT: u32 = 1;
 const NODE_OP_TYPE: u32 = 4;
-const TENSOR_DATA_TYPE: u32 = 2;
+pub(super) const TENSOR_DIMS: u32 = 1;
+pub(super) const TENSOR_DATA_TYPE: u32 = 2;
 const TENSOR_INT32_DATA: u32 = 5;
 pub(super) const TENSOR_NAME: u32 = 8;
 const TENSOR_RAW_DATA: u32 = 9;
@@ -165,7 +166,7 @@ pub(super) mod tests {
     /// A tensor as the quantiser writes weights: dims, type, name, raw bytes.
     pub(in crate::engine::models) fn tensor(name: &str, data_type: u64, raw: &[u8]) -> Vec<u8> {
         let mut t = Vec::new();
-        encode_key(1, WireType::Varint, &mut t); // dims
+        encode_key(TENSOR_DIMS, WireType::Varint, &mut t);
         encode_varint(raw.len() as u64, &mut t);
         encode_key(TENSOR_DATA_TYPE, WireType::Varint, &mut t);
         encode_varint(data_type, &mut t);
