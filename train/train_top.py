@@ -44,6 +44,8 @@ import train_stance as ts
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAYERS = 12
 HIDDEN, HEADS = 768, 12
+# Bumped when lower_outputs() or unsigned() computes anything else: the key of the cached outputs.
+CACHE_VERSION = 1
 
 
 def unsigned(model):
@@ -95,7 +97,7 @@ class Top(torch.nn.Module):
         bias = self.relative_attention_bias(self.bucket(pos[None, :] - pos[:, None])).permute(2, 0, 1)[None]
         attn = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
         for layer in self.layer:
-            hidden = layer(hidden, attn, bias)[0]
+            hidden = layer(hidden, attn, position_bias=bias)[0]
         return self.classifier(hidden)
 
     def torch_name(self, name):
@@ -194,9 +196,10 @@ def cached_lower_outputs(path, model_file, model, first, pairs, tok):
     """`lower_outputs` of `model` (read from `model_file`), kept under `path`
     for the next run with the same model file, layer and pairs (each run otherwise spends ~18 min on them)."""
     key = hashlib.sha256()
-    with open(model_file, "rb") as f:
-        key.update(hashlib.file_digest(f, "sha256").digest())
-    key.update(json.dumps([first, pairs]).encode())
+    for file in (model_file, os.path.join(os.path.dirname(model_file), "tokenizer.json")):
+        with open(file, "rb") as f:
+            key.update(hashlib.file_digest(f, "sha256").digest())
+    key.update(json.dumps([CACHE_VERSION, ort.__version__, ts.MAX_LEN, first, pairs]).encode())
     file = os.path.join(path, f"lower-{key.hexdigest()[:16]}.npz")
     if os.path.exists(file):
         saved = np.load(file)
