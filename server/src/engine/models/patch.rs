@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::unsigned::{Field, GRAPH_INITIALIZER, MODEL_GRAPH, TENSOR_DATA_TYPE, TENSOR_DIMS, TENSOR_NAME, bytes_field, fields, text};
+use super::unsigned::{Field, GRAPH_INITIALIZER, Graph, TENSOR_DATA_TYPE, TENSOR_DIMS, fields, tensor_name};
 
 /// `model` with each initializer that `patch` has a tensor of the same name
 /// for replaced by it, and how many were. A patch tensor that the model has
@@ -18,56 +18,33 @@ use super::unsigned::{Field, GRAPH_INITIALIZER, MODEL_GRAPH, TENSOR_DATA_TYPE, T
 /// ONNX Runtime would refuse it). `model` has its weights unsigned already
 /// (`unsigned.rs`), as a patch's are.
 pub fn patched(model: &[u8], patch: &[u8]) -> Result<(Vec<u8>, usize), String> {
+    let no_graph = || "not an ONNX model: no graph".to_string();
     let mut replacements = HashMap::new();
-    let (_, patch_graph) = graph(patch)?;
-    for t in patch_graph.iter().filter(|f| f.number == GRAPH_INITIALIZER) {
-        let (name, shape) = name_and_shape(patch, t)?;
-        if replacements.insert(name, (shape, &patch[t.value.clone()])).is_some() {
+    for t in Graph::read(patch)?.ok_or_else(no_graph)?.fields.iter().filter(|f| f.number == GRAPH_INITIALIZER) {
+        let tensor = fields(patch, t.value.clone())?;
+        let name = tensor_name(patch, &tensor);
+        if replacements.insert(name, (shape(patch, &tensor), &patch[t.value.clone()])).is_some() {
             return Err(format!("the patch has two tensors named {name}"));
         }
     }
-    let (top, graph_fields) = graph(model)?;
-    let graph_at = top.iter().rposition(|f| f.number == MODEL_GRAPH).expect("graph() found it");
-    let mut new_graph = Vec::with_capacity(top[graph_at].value.len());
-    let mut replaced = 0;
-    for f in &graph_fields {
-        let old = if f.number == GRAPH_INITIALIZER { Some(name_and_shape(model, f)?) } else { None };
-        match old.and_then(|(name, shape)| replacements.remove(name).map(|new| (name, shape, new))) {
-            Some((name, shape, (new_shape, tensor))) => {
-                if shape != new_shape {
-                    return Err(format!("the patch's tensor {name} has another type or shape than the model's: made for another model"));
-                }
-                bytes_field(&mut new_graph, GRAPH_INITIALIZER, tensor);
-                replaced += 1;
-            }
-            None => new_graph.extend_from_slice(&model[f.whole.clone()]),
+    let graph = Graph::read(model)?.ok_or_else(no_graph)?;
+    let out = graph.replace_initializers(model, |tensor| {
+        let name = tensor_name(model, tensor);
+        let Some((new_shape, new)) = replacements.remove(name) else { return Ok(None) };
+        if shape(model, tensor) != new_shape {
+            return Err(format!("the patch's tensor {name} has another type or shape than the model's: made for another model"));
         }
-    }
+        Ok(Some(new.to_vec()))
+    })?;
     if let Some(name) = replacements.keys().min() {
         return Err(format!("the patch's tensor {name} is not in the model ({} such tensors): made for another model", replacements.len()));
     }
-    let mut out = Vec::with_capacity(model.len());
-    for (i, f) in top.iter().enumerate() {
-        if i == graph_at { bytes_field(&mut out, MODEL_GRAPH, &new_graph) } else { out.extend_from_slice(&model[f.whole.clone()]) }
-    }
-    Ok((out, replaced))
+    Ok(out.unwrap_or_else(|| (model.to_vec(), 0)))
 }
 
-/// The top-level fields of a model and those of its (last) graph.
-fn graph(model: &[u8]) -> Result<(Vec<Field>, Vec<Field>), String> {
-    let top = fields(model, 0..model.len())?;
-    let at = top.iter().rposition(|f| f.number == MODEL_GRAPH).ok_or("not an ONNX model: no graph")?;
-    let graph = fields(model, top[at].value.clone())?;
-    Ok((top, graph))
-}
-
-/// The name of the tensor in field `f` (an initializer), and its type and
-/// dims as encoded (one exporter writes both files alike).
-fn name_and_shape<'a>(bytes: &'a [u8], f: &Field) -> Result<(&'a str, Vec<&'a [u8]>), String> {
-    let tensor = fields(bytes, f.value.clone())?;
-    let name = tensor.iter().find(|t| t.number == TENSOR_NAME).map_or("", |t| text(bytes, t));
-    let shape = tensor.iter().filter(|t| t.number == TENSOR_DIMS || t.number == TENSOR_DATA_TYPE).map(|t| &bytes[t.whole.clone()]).collect();
-    Ok((name, shape))
+/// A tensor's type and dims, as encoded (one exporter writes both files alike).
+fn shape<'a>(bytes: &'a [u8], tensor: &[Field]) -> Vec<&'a [u8]> {
+    tensor.iter().filter(|t| t.number == TENSOR_DIMS || t.number == TENSOR_DATA_TYPE).map(|t| &bytes[t.whole.clone()]).collect()
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use prost::encoding::{WireType, decode_key, decode_varint, encode_key, encode_varint};
 
 /// onnx.proto field numbers.
-pub(super) const MODEL_GRAPH: u32 = 7;
+const MODEL_GRAPH: u32 = 7;
 const GRAPH_NODE: u32 = 1;
 pub(super) const GRAPH_INITIALIZER: u32 = 5;
 const NODE_INPUT: u32 = 1;
@@ -27,7 +27,7 @@ const NODE_OP_TYPE: u32 = 4;
 pub(super) const TENSOR_DIMS: u32 = 1;
 pub(super) const TENSOR_DATA_TYPE: u32 = 2;
 const TENSOR_INT32_DATA: u32 = 5;
-pub(super) const TENSOR_NAME: u32 = 8;
+const TENSOR_NAME: u32 = 8;
 const TENSOR_RAW_DATA: u32 = 9;
 /// onnx.proto `TensorProto.DataType`.
 pub(super) const UINT8: u64 = 2;
@@ -74,7 +74,7 @@ pub(super) fn fields(bytes: &[u8], range: std::ops::Range<usize>) -> Result<Vec<
     Ok(out)
 }
 
-pub(super) fn text<'a>(bytes: &'a [u8], field: &Field) -> &'a str {
+fn text<'a>(bytes: &'a [u8], field: &Field) -> &'a str {
     std::str::from_utf8(&bytes[field.value.clone()]).unwrap_or("")
 }
 
@@ -82,12 +82,10 @@ pub(super) fn text<'a>(bytes: &'a [u8], field: &Field) -> &'a str {
 /// `MatMulInteger` unsigned, and how many tensors changed (`None`: none did).
 /// A tensor that other nodes read too stays as it is.
 pub fn unsigned_weights(model: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String> {
-    let top = fields(model, 0..model.len())?;
-    let Some(graph_at) = top.iter().rposition(|f| f.number == MODEL_GRAPH) else { return Ok(None) };
-    let graph = fields(model, top[graph_at].value.clone())?;
+    let Some(graph) = Graph::read(model)? else { return Ok(None) };
     // Weight names (MatMulInteger inputs 1 and 3), and every other input, which must stay signed.
     let (mut weights, mut elsewhere) = (HashSet::new(), HashSet::new());
-    for node in graph.iter().filter(|f| f.number == GRAPH_NODE) {
+    for node in graph.fields.iter().filter(|f| f.number == GRAPH_NODE) {
         let node = fields(model, node.value.clone())?;
         let is_matmul = node.iter().any(|f| f.number == NODE_OP_TYPE && text(model, f) == "MatMulInteger");
         for (i, input) in node.iter().filter(|f| f.number == NODE_INPUT).enumerate() {
@@ -95,27 +93,64 @@ pub fn unsigned_weights(model: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String
             if is_matmul && (i == 1 || i == 3) { weights.insert(name) } else { elsewhere.insert(name) };
         }
     }
-    let mut new_graph = Vec::with_capacity(top[graph_at].value.len());
-    let mut changed = 0;
-    for f in &graph {
-        let tensor = if f.number == GRAPH_INITIALIZER { fields(model, f.value.clone())? } else { Vec::new() };
-        let name = tensor.iter().find(|t| t.number == TENSOR_NAME).map_or("", |t| text(model, t));
+    graph.replace_initializers(model, |tensor| {
+        let name = tensor_name(model, tensor);
         let signed = tensor.iter().any(|t| t.number == TENSOR_DATA_TYPE && t.varint == INT8);
-        if signed && weights.contains(name) && !elsewhere.contains(name) {
-            bytes_field(&mut new_graph, GRAPH_INITIALIZER, &unsigned_tensor(model, &tensor)?);
-            changed += 1;
-        } else {
-            new_graph.extend_from_slice(&model[f.whole.clone()]);
+        if signed && weights.contains(name) && !elsewhere.contains(name) { unsigned_tensor(model, tensor).map(Some) } else { Ok(None) }
+    })
+}
+
+/// A model's top-level fields, where its (last) graph is among them, and the
+/// graph's fields: what a rewrite of its initializers works on.
+pub(super) struct Graph {
+    top: Vec<Field>,
+    at: usize,
+    pub(super) fields: Vec<Field>,
+}
+
+impl Graph {
+    /// `None` for a model without a graph.
+    pub(super) fn read(model: &[u8]) -> Result<Option<Graph>, String> {
+        let top = fields(model, 0..model.len())?;
+        let Some(at) = top.iter().rposition(|f| f.number == MODEL_GRAPH) else { return Ok(None) };
+        let fields = fields(model, top[at].value.clone())?;
+        Ok(Some(Graph { top, at, fields }))
+    }
+
+    /// `model` with each initializer for whose tensor's fields `replace`
+    /// returns a new tensor replaced by it, the rest copied, and how many
+    /// were replaced (`None`: none were).
+    pub(super) fn replace_initializers(
+        &self,
+        model: &[u8],
+        mut replace: impl FnMut(&[Field]) -> Result<Option<Vec<u8>>, String>,
+    ) -> Result<Option<(Vec<u8>, usize)>, String> {
+        let mut new_graph = Vec::with_capacity(self.top[self.at].value.len());
+        let mut replaced = 0;
+        for f in &self.fields {
+            let new = if f.number == GRAPH_INITIALIZER { replace(&fields(model, f.value.clone())?)? } else { None };
+            match new {
+                Some(tensor) => {
+                    bytes_field(&mut new_graph, GRAPH_INITIALIZER, &tensor);
+                    replaced += 1;
+                }
+                None => new_graph.extend_from_slice(&model[f.whole.clone()]),
+            }
         }
+        if replaced == 0 {
+            return Ok(None);
+        }
+        let mut out = Vec::with_capacity(model.len() + 4096);
+        for (i, f) in self.top.iter().enumerate() {
+            if i == self.at { bytes_field(&mut out, MODEL_GRAPH, &new_graph) } else { out.extend_from_slice(&model[f.whole.clone()]) }
+        }
+        Ok(Some((out, replaced)))
     }
-    if changed == 0 {
-        return Ok(None);
-    }
-    let mut out = Vec::with_capacity(model.len() + 4096);
-    for (i, f) in top.iter().enumerate() {
-        if i == graph_at { bytes_field(&mut out, MODEL_GRAPH, &new_graph) } else { out.extend_from_slice(&model[f.whole.clone()]) }
-    }
-    Ok(Some((out, changed)))
+}
+
+/// The name of a tensor, from its fields ("" if it has none).
+pub(super) fn tensor_name<'a>(bytes: &'a [u8], tensor: &[Field]) -> &'a str {
+    tensor.iter().find(|t| t.number == TENSOR_NAME).map_or("", |t| text(bytes, t))
 }
 
 /// An int8 tensor re-encoded as uint8 (each value + 128, as raw bytes),
