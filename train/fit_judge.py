@@ -37,7 +37,8 @@ The features (the model's probabilities, or their log-odds), the L2
 strength and the share of the extra rows are chosen by 5-fold cross-validation on log-loss; the scores printed
 and written are the out-of-fold ones: accuracy, macro-F1 and expected
 calibration error (10 equal bins), beside the hand-tuned aggregation's on
-the same claims.
+the same claims; the chosen fit's out-of-fold probabilities go to
+WORK/SET-oof.json (train/cascade.py compares two models' on the same claims).
 
     python train/fit_judge.py [--models models] [--reuse-signals]  # the four files above
     python train/fit_judge.py --sets fever fever_nei --out F  # one pooled fit
@@ -177,6 +178,9 @@ def fit(sets, models, eval_dir, work, out, extra=None, reuse=False):
                      "accuracy": round(float((verdict == y[m]).mean()), 4),
                      "macro_f1": round(float(f1_score(y[m], verdict, average="macro")), 4),
                      "ece": round(float(ece(conf, verdict == y[m])), 4)}
+    with open(os.path.join(work, "-".join(sets) + "-oof.json"), "w") as f:
+        # The chosen fit's out-of-fold probabilities, row by row (train/cascade.py reads them).
+        json.dump({"classes": CLASSES, "labels": y.tolist(), "probabilities": p.round(5).tolist()}, f)
     model = logistic(X[:, cols[chosen]], Xe[:, cols[chosen]], np.arange(len(y)), c, share)
     w, b = three_way(model, len(cols[chosen]))
     data = dict(counts, **({extra: len(ye)} if extra else {}))

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Silver labels for the student (AugSBERT's recipe): the teacher (the mpnet
-cross-encoder `train_stance.py --base mpnet` writes) reads many realistic
-(claim, sentence) pairs and its probabilities become the student's targets.
+"""Silver labels for the student (AugSBERT's recipe): the teacher, the stance
+model as the server serves it (MODELS/stance/model.onnx with its weights made
+unsigned and patch.onnx swapped in, `train_top.served`), reads many realistic
+(claim, sentence) pairs and its probabilities become the student's targets
+(`train_stance.py --silver`).
 
 Pairs, from "train on" files and corpora only (never a judge file):
   - FEVER-lite validation claims: their gold evidence sentence, and the two
@@ -13,17 +15,20 @@ Pairs, from "train on" files and corpora only (never a judge file):
   - minimal-edit pairs of the seed sentences (train/contrastive.py, another
     seed than the teacher's).
 
-Writes JSONL rows {claim, evidence, source, gold, teacher: [supports,
-refutes, nei]}, gzipped.
+The claims the aggregators are fitted on (`train/folds.py`) stay out, as they
+stay out of the teacher. Writes JSONL rows {claim, evidence, source, gold,
+teacher: [supports, refutes, nei]}, gzipped.
 
-    python train/label_silver.py --teacher target/teacher/model.onnx --out train/data/silver.jsonl.gz
+    python train/label_silver.py --teacher models/stance --out target/silver.jsonl.gz
 """
 import argparse, gzip, json, os, random, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import contrastive  # noqa: E402
+import folds  # noqa: E402
 from onnx_stance import Stance  # noqa: E402
-from train_stance import base_model, close_sentence, evidence, jsonl, words  # noqa: E402
+from train_top import served  # noqa: E402
+from train_stance import close_sentence, evidence, jsonl, words  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GOLD = {"SUPPORTED": "SUPPORTS", "CONTRADICTED": "REFUTES"}
@@ -64,6 +69,7 @@ def pairs(eval_dir, rng):
         for c in r.get("candidates", []):
             label = {"SUPPORTED": "SUPPORTS", "CONTRADICTED": "REFUTES"}.get(c["label"], "NEI")
             out.append((r["claim"], evidence(c["doc_id"].rsplit(":", 1)[0], c["text"]), "climate", label))
+    out = [row for row in out if not folds.for_judge(row[0])]
     seeds = [p for p in contrastive.generate(eval_dir, per_corpus=0, seed=rng.randrange(1 << 30))]
     out += [(p["claim"], p["evidence"], f"seeds-{p['kind']}", p["label"]) for p in seeds]
     return out
@@ -72,10 +78,8 @@ def pairs(eval_dir, rng):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--eval-dir", default=os.path.join(ROOT, "..", "shared", "eval"))
-    ap.add_argument("--cache", default=os.path.join(ROOT, "target", "train-cache"))
-    ap.add_argument("--teacher", default=os.path.join(ROOT, "target", "teacher", "model.onnx"))
-    ap.add_argument("--base", choices=["minilm", "mpnet"], default="mpnet", help="the teacher's tokenizer")
-    ap.add_argument("--out", default=os.path.join(ROOT, "train", "data", "silver.jsonl.gz"))
+    ap.add_argument("--teacher", default=os.path.join(ROOT, "models", "stance"), help="a stance model folder (model.onnx, tokenizer.json, patch.onnx)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "target", "silver.jsonl.gz"))
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--seed", type=int, default=29)
     args = ap.parse_args()
@@ -83,7 +87,7 @@ def main():
     rows = pairs(args.eval_dir, rng)
     if args.limit:
         rows = rng.sample(rows, min(args.limit, len(rows)))
-    teacher = Stance(args.teacher, base_model(args.cache, args.base))
+    teacher = Stance(served(args.teacher).SerializeToString(), os.path.join(args.teacher, "tokenizer.json"))
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     started = time.time()
     with gzip.open(args.out + ".part", "wt") as f:

@@ -4,14 +4,19 @@ import os
 
 import numpy as np
 import onnxruntime as ort
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 MAX_LEN = 128
 
 
 class Stance:
-    def __init__(self, model, tokenizer_dir):
-        self.tok = AutoTokenizer.from_pretrained(tokenizer_dir)
+    def __init__(self, model, tokenizer):
+        """`model`: a file or the model's bytes; `tokenizer`: a folder, or a
+        served `tokenizer.json` (MPNet's, which pads with `<pad>`)."""
+        if tokenizer.endswith(".json"):
+            self.tok = PreTrainedTokenizerFast(tokenizer_file=tokenizer, pad_token="<pad>")
+        else:
+            self.tok = AutoTokenizer.from_pretrained(tokenizer)
         options = ort.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 2
         self.session = ort.InferenceSession(model, options)

@@ -37,10 +37,16 @@ pair accuracy of the fp32 and the int8 model).
     # targeted pairs, then the target sets (VeriSci's order), checkpointed
     python train/train_stance.py --base mpnet --contrastive 4000 --curriculum --epochs 2 --out target/teacher
 
+The student of issue 15 (AugSBERT's recipe): MiniLM trained on the served
+teacher's probabilities over a silver set (train/label_silver.py), its targets
+the teacher's distributions rather than gold labels:
+    python train/label_silver.py --out target/silver.jsonl.gz
+    python train/train_stance.py --silver target/silver.jsonl.gz --epochs 3 --bucket --out target/student
+
 A run checkpoints every --checkpoint-every steps under --cache and resumes
 from there when started again with the same arguments.
 """
-import argparse, glob, hashlib, json, os, random, re, subprocess, sys, tempfile, time, zipfile
+import argparse, glob, gzip, hashlib, json, os, random, re, subprocess, sys, tempfile, time, zipfile
 
 import numpy as np
 import torch
@@ -60,7 +66,7 @@ def evidence(title, text):
 
 
 def jsonl(path):
-    with open(path) as f:
+    with (gzip.open if path.endswith(".gz") else open)(path, "rt") as f:
         return [json.loads(line) for line in f]
 
 
@@ -268,13 +274,11 @@ def contrastive_pairs(eval_dir, n, rng):
 def mined_pairs(path, names, per_claim):
     """The mined pairs of `names`, at most `per_claim` per claim in the order
     the engine cited them (its most convincing wrong evidence first)."""
-    import gzip
     kept, per = [], {}
-    with gzip.open(path, "rt") as f:
-        for row in map(json.loads, f):
-            if row["set"] in names and per.get(row["claim_id"], 0) < per_claim:
-                per[row["claim_id"]] = per.get(row["claim_id"], 0) + 1
-                kept.append((row["claim"], row["evidence"], N))
+    for row in jsonl(path):
+        if row["set"] in names and per.get(row["claim_id"], 0) < per_claim:
+            per[row["claim_id"]] = per.get(row["claim_id"], 0) + 1
+            kept.append((row["claim"], row["evidence"], N))
     return kept
 
 
@@ -382,6 +386,7 @@ def main():
     ap.add_argument("--flips", action="store_true", help="add the refuted twins of SciFact and Climate-FEVER supported claims")
     ap.add_argument("--focus", nargs="+", help="train on these sets, plus --replay pairs of the others (a target stage after --init)")
     ap.add_argument("--replay", type=int, default=0, help="with --focus: pairs sampled from the other sets, against forgetting")
+    ap.add_argument("--silver", help="train on these teacher-labelled pairs alone (train/label_silver.py): a student")
     ap.add_argument("--dump-held-out", help="write the held-out pairs to this JSONL file and stop")
     ap.add_argument("--per-channel", action="store_true", help="int8 with a scale per output column (MPNet; see export)")
     ap.add_argument("--bucket", action="store_true", help="batches of pairs of like length, in random order (less padding: mpnet)")
@@ -391,8 +396,13 @@ def main():
     torch.set_num_threads(os.cpu_count() or 2)
     d = os.path.join(args.eval_dir, "external")
 
-    sets = {"fever": fever(d, rng), "scifact": scifact(d, rng, args.all_rationales), "climate": climate(d, rng),
-            "synthetic": synthetic(os.path.join(root, "seeds"), d, rng, args.synthetic_sample)}
+    if args.silver:
+        # The student: the teacher's probabilities are its targets (train/label_silver.py,
+        # which keeps the judge folds out).
+        sets = {"silver": [(r["claim"], r["evidence"], r["teacher"]) for r in jsonl(args.silver)]}
+    else:
+        sets = {"fever": fever(d, rng), "scifact": scifact(d, rng, args.all_rationales), "climate": climate(d, rng),
+                "synthetic": synthetic(os.path.join(root, "seeds"), d, rng, args.synthetic_sample)}
     if args.fever_pairs:
         sets["fever"] = rng.sample(sets["fever"], min(args.fever_pairs, len(sets["fever"])))
     # Stacking: the aggregator's claims stay out of the model (train/folds.py).
@@ -414,7 +424,8 @@ def main():
     else:
         pairs = [p for ps in sets.values() for p in ps if p[1]]
         rng.shuffle(pairs)
-        held = pairs[: len(pairs) // 20]
+        # Held out: a silver pair counts as its teacher's verdict (agreement with the teacher).
+        held = [(c, e, l if isinstance(l, int) else int(np.argmax(l))) for c, e, l in pairs[: len(pairs) // 20]]
         held_sets = ["mixed"] * len(held)
         train = pairs[len(pairs) // 20:]
         stage_names = ["all"]
@@ -440,7 +451,7 @@ def main():
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, s / (0.06 * steps + 1)) * max(0.0, 1 - s / steps))
     # Options added after round 4 count only when set, so its checkpoints still resume.
-    later = ("init", "all_rationales", "flips", "focus", "replay", "bucket")
+    later = ("init", "all_rationales", "flips", "focus", "replay", "bucket", "silver")
     hashed = {k: v for k, v in vars(args).items() if k not in ("dump_held_out", "save_fp32", "per_channel") and not (k in later and not v)}
     run = hashlib.sha256(json.dumps(sorted(hashed.items()), default=str).encode()).hexdigest()[:12]
     ckpt = os.path.join(args.cache, f"checkpoint-{args.base}-{run}.pt")
@@ -456,12 +467,14 @@ def main():
     for step in range(first, last):
         i = (step * args.batch) % len(train)
         batch = train[i:i + args.batch]
-        out = model(**encode(tok, batch), labels=torch.tensor([l for _, _, l in batch]))
-        out.loss.backward()
+        # Cross-entropy against a distribution: a gold label's one-hot, or a teacher's probabilities.
+        target = torch.tensor([[float(k == l) for k in range(3)] if isinstance(l, int) else l for _, _, l in batch])
+        loss = -(target * model(**encode(tok, batch)).logits.log_softmax(-1)).sum(-1).mean()
+        loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step(), sched.step(), opt.zero_grad()
         if step % 100 == 0:
-            print(f"step {step}/{steps} loss {out.loss.item():.3f} {time.time() - started:.0f}s", flush=True)
+            print(f"step {step}/{steps} loss {loss.item():.3f} {time.time() - started:.0f}s", flush=True)
         if (step + 1) % args.checkpoint_every == 0 and step + 1 < last:
             state = {"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step + 1, "seconds": time.time() - started}
             torch.save(state, ckpt + ".part")
@@ -487,6 +500,7 @@ def main():
         "model": f"{base_name} + 3-way head, fine-tuned; int8 dynamic quantisation" + (" per channel" if args.per_channel else ""),
         "labels": LABELS, "input": tok.decode(tok("claim", "title | sentence")["input_ids"]) + ", max 128 word pieces",
         "data": counts, "train_pairs": len(train), "held_out_pairs": len(held),
+        **({"silver": args.silver, "held_out": "the teacher's verdicts (agreement)"} if args.silver else {}),
         "seed": args.seed, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
         "stages": stage_names, "steps": last, "init": args.init, "focus": args.focus,
         "frozen": "word embeddings", "judge_fold": args.judge_fold, "train_seconds": round(train_s),

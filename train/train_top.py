@@ -166,6 +166,14 @@ def apply(model, tensors):
     return model
 
 
+def served(folder):
+    """The stance model of `folder` as the server serves it: weights unsigned,
+    then `patch.onnx`'s tensors swapped in where there is one."""
+    model = unsigned(onnx.load(os.path.join(folder, "model.onnx")))
+    patch_file = os.path.join(folder, "patch.onnx")
+    return apply(model, list(onnx.load(patch_file).graph.initializer)) if os.path.exists(patch_file) else model
+
+
 def lower_outputs(model, first, pairs, tok, batch=16):
     """Layer `first - 1`'s output for each pair (fp16, unpadded), by ORT."""
     name = f"/mpnet/encoder/layer.{first - 1}/output/LayerNorm/LayerNormalization_output_0"
