@@ -386,7 +386,7 @@ def main():
     ap.add_argument("--flips", action="store_true", help="add the refuted twins of SciFact and Climate-FEVER supported claims")
     ap.add_argument("--focus", nargs="+", help="train on these sets, plus --replay pairs of the others (a target stage after --init)")
     ap.add_argument("--replay", type=int, default=0, help="with --focus: pairs sampled from the other sets, against forgetting")
-    ap.add_argument("--silver", help="train on these teacher-labelled pairs alone (train/label_silver.py): a student")
+    ap.add_argument("--silver", help="train on these teacher-labelled pairs (train/label_silver.py) instead of the gold sets: a student (--contrastive, --flips, --mined still add theirs)")
     ap.add_argument("--dump-held-out", help="write the held-out pairs to this JSONL file and stop")
     ap.add_argument("--per-channel", action="store_true", help="int8 with a scale per output column (MPNet; see export)")
     ap.add_argument("--bucket", action="store_true", help="batches of pairs of like length, in random order (less padding: mpnet)")
@@ -403,10 +403,10 @@ def main():
     else:
         sets = {"fever": fever(d, rng), "scifact": scifact(d, rng, args.all_rationales), "climate": climate(d, rng),
                 "synthetic": synthetic(os.path.join(root, "seeds"), d, rng, args.synthetic_sample)}
-    if args.fever_pairs:
+    if args.fever_pairs and "fever" in sets:
         sets["fever"] = rng.sample(sets["fever"], min(args.fever_pairs, len(sets["fever"])))
     # Stacking: the aggregator's claims stay out of the model (train/folds.py).
-    for name in ("fever", "scifact", "climate") if args.judge_fold else ():
+    for name in [n for n in ("fever", "scifact", "climate") if n in sets] if args.judge_fold else ():
         sets[name] = [p for p in sets[name] if not folds.for_judge(p[0])]
     if args.mined:
         sets["mined"] = mined_pairs(args.mined, args.mined_sets, args.mined_per_claim)
