@@ -28,7 +28,7 @@ import argparse, json, os
 import numpy as np
 from sklearn.metrics import f1_score
 
-from fit_judge import CLASSES, PER_CORPUS, ece
+from fit_judge import CLASSES, PER_CORPUS, ece, read_signals
 
 TAUS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 # The aggregator each set is served with (scripts/eval.sh): its corpus's, else the default.
@@ -43,8 +43,7 @@ def out_of_fold(work, name):
 def served(models, name, signals):
     """The answers of the aggregator `name` is served with: softmax(W x + b)
     over the signals its file names."""
-    lines = [json.loads(line) for line in open(signals)]
-    names, rows = lines[0]["signals"], lines[1:]
+    names, rows = read_signals(signals)
     judge = json.load(open(os.path.join(models, "stance", JUDGE[name])))
     x = np.array([[r["signals"][names.index(n)] for n in judge["signals"]] for r in rows])
     z = x @ np.array(judge["weights"]).T + np.array(judge["bias"])

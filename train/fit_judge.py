@@ -86,7 +86,12 @@ def signals(name, models, eval_dir, work, reuse=False):
     out = os.path.join(work, f"{name}-signals.jsonl")
     if not (reuse and os.path.exists(out)):
         compute_signals(name, models, eval_dir, work, out)
-    lines = [json.loads(l) for l in open(out)]
+    return read_signals(out)
+
+
+def read_signals(path):
+    """A judge_signals output: the signals' names, and one row per claim."""
+    lines = [json.loads(l) for l in open(path)]
     return lines[0]["signals"], lines[1:]
 
 

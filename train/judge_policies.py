@@ -17,21 +17,20 @@ Same folds, weights (each set the same) and L2 strength as fit_judge.py.
 
     python train/judge_policies.py [--work target/judge]
 """
-import argparse, json, os
+import argparse, os
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from fit_judge import CLASSES, ROOT, SEED, SETS, ece
+from fit_judge import CLASSES, ROOT, SEED, SETS, ece, read_signals
 
 
 def load(work):
     X, y, group = [], [], []
     for name in SETS:
-        lines = [json.loads(l) for l in open(os.path.join(work, f"{name}-signals.jsonl"))]
-        names = lines[0]["signals"]
-        for r in lines[1:]:
+        names, rows = read_signals(os.path.join(work, f"{name}-signals.jsonl"))
+        for r in rows:
             X.append(r["signals"]), y.append(CLASSES.index(r["label"])), group.append(name)
     return names, np.array(X, dtype=np.float64), np.array(y), np.array(group)
 
