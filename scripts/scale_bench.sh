@@ -2,8 +2,10 @@
 # One row of the scaling table in BENCHMARKS.md: builds a corpus of about
 # SENTENCES claims (scripts/scale_corpus.py), ingests it into a fresh store,
 # restarts on the existing store (index rebuilt, then read from its
-# snapshot), then loads it with `factcheck bench`.
+# snapshot), then loads it with `factcheck bench`; with models, measures the
+# vector graph's recall@30 against the exhaustive scan (examples/dense_recall.rs).
 #   scripts/scale_bench.sh SENTENCES [CONCURRENCY=16] [DURATION=20s]
+#   DATA_DIR=dir keeps the store there (default: a temporary folder).
 # Needs ../shared/eval/external (public corpora and the FEVER-lite claims used
 # as queries).
 set -euo pipefail
@@ -16,11 +18,13 @@ work=$(mktemp -d)
 trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$work"' EXIT
 # BIN: another build's binaries (e.g. target/verdict-diff/bin-REV), to compare.
 bin=${BIN:-target/release}
-[[ -n ${BIN:-} ]] || cargo build --release --quiet
+[[ -n ${BIN:-} ]] || cargo build --release --quiet --workspace --bins --examples
+models=${FACTCHECK_MODELS-models}
+data=${DATA_DIR:-$work/data}
 python3 scripts/scale_corpus.py "$n" "$work/corpus.jsonl" --shared "$shared" >&2
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 serve() { # CORPUS LOG
-  "$bin/factcheck-server" --listen "127.0.0.1:$port" --metrics-listen "" --data-dir "$work/data" --corpus "$1" >"$2" 2>&1 &
+  "$bin/factcheck-server" --listen "127.0.0.1:$port" --metrics-listen "" --data-dir "$data" --corpus "$1" >"$2" 2>&1 &
   server=$!
   until "$bin/factcheck" --addr "127.0.0.1:$port" health >/dev/null 2>&1; do
     kill -0 "$server" 2>/dev/null || { cat "$2" >&2; exit 1; }
@@ -44,7 +48,7 @@ restart() { # LOG: sets took_s, the seconds to SERVING
   serve "" "$1"
   took_s=$(python3 -c "print(f'{$(date +%s.%N) - $t0:.2f}')")
 }
-rm "$work/data/factcheck-index.bin"
+rm "$data/factcheck-index.bin"
 restart "$work/rebuild.log"; rebuild_s=$took_s
 kill -TERM "$server"; wait "$server"
 restart "$work/restart.log"; restart_s=$took_s
@@ -53,9 +57,16 @@ rss_idle=$(rss)
 bench=$("$bin/factcheck" --addr "127.0.0.1:$port" --json bench --no-floor --claims "$shared/feverlite_test_claims.jsonl" --concurrency "$concurrency" --duration "$duration")
 rss_load=$(rss)
 kill -TERM "$server"; wait "$server"
-python3 - "$bench" <<PY
+recall='{}'
+if [[ -n $models && -d $models/base ]]; then
+  recall=$("$bin/examples/dense_recall" "$data" "$models" "$shared/feverlite_test_claims.jsonl" 500)
+fi
+python3 - "$bench" "$recall" <<PY
 import json, sys
-r = json.loads(sys.argv[1])["run"]
+r, a = json.loads(sys.argv[1])["run"], json.loads(sys.argv[2])
 rate = $units / max($ingest_ms, 1) * 1000
-print(f"| {$units:,} | {rate:,.0f}/s ({$ingest_s} s to SERVING) | $restart_s s (rebuilt: $rebuild_s s) | {r['concurrency']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {sum(r['errors'].values())} | $rss_idle / $rss_load MiB |")
+print(f"| {$units:,} | {rate:,.0f}/s ({$ingest_s} s to SERVING) | $restart_s s (rebuilt: $rebuild_s s) | {r['concurrency']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {sum(r['errors'].values())} | $rss_idle / $rss_load MiB |", end="")
+if a:
+    print(f" {a['recall_at_30']:.3f} ({a['graph_p50_ms']:.2f} / {a['exhaustive_p50_ms']:.2f} ms{'' if a['graph_in_store'] else ', graph built for the measurement'}) |", end="")
+print()
 PY

@@ -33,7 +33,8 @@
 //! │   ├── mod.rs          reciprocal-rank fusion of the two retrievers
 //! │   ├── index.rs        BM25 postings, the unit table, analysed units (cached)
 //! │   ├── dense.rs        int8 unit vectors, exhaustive cosine search
-//! │   └── snapshot.rs     the index saved beside the store, read back on restart
+//! │   ├── ann.rs          the HNSW graph over them (usearch), for large stores
+//! │   └── snapshot.rs     the index (and graph) saved beside the store, read back on restart
 //! └── judge/          stance of each candidate, and the verdict
 //!     ├── mod.rs          Judge: the rules, the model pairs, the gate, the decision
 //!     ├── assessment.rs   Assessment, Gap, the StanceScorer trait
@@ -247,7 +248,7 @@ impl Engine {
         };
         let mut index = Index::build(articles, self.cached_sentences);
         if let Some(dense) = dense {
-            index = index.with_dense(dense);
+            index = index.with_dense(dense.with_ann(dense::ANN_MIN_UNITS));
         }
         self.install(index, store_version, IndexOrigin::Store);
         Ok(())
@@ -287,7 +288,8 @@ impl Engine {
         Ok(dense)
     }
 
-    fn index(&self) -> Arc<Index> {
+    /// The index verification reads now (tools measure retrieval on it).
+    pub fn index(&self) -> Arc<Index> {
         self.current.read().unwrap_or_else(|e| e.into_inner()).index.clone()
     }
 

@@ -1,8 +1,14 @@
 //! Dense vectors of claim units for semantic retrieval: int8 with one scale per
 //! vector (a quarter of f32's memory; cosine order barely moves), stored beside
-//! each article and searched exhaustively (a few ms per 50k units).
+//! each article. Searched exhaustively (a few ms per 50k units), or through an
+//! HNSW graph (`super::ann`) once a store holds [`ANN_MIN_UNITS`].
 
+use super::ann::Ann;
 use crate::engine::models::DIM;
+
+/// Units from which dense search goes through the graph: below, the exhaustive
+/// scan is exact and about as fast (BENCHMARKS.md, "Dense retrieval").
+pub const ANN_MIN_UNITS: usize = 50_000;
 
 /// An article's unit vectors as stored: `[id len][embedder id][n × (f32 scale, DIM × i8)]`.
 pub fn encode(embedder_id: &str, vectors: &[f32]) -> Vec<u8> {
@@ -34,11 +40,12 @@ fn quantize(v: &[f32]) -> (f32, Vec<i8>) {
     (max / 127.0, v.iter().map(|x| (x / max * 127.0).round() as i8).collect())
 }
 
-/// All unit vectors of an index, in unit-id order.
+/// All unit vectors of an index, in unit-id order, and their graph if large.
 #[derive(Default)]
 pub struct Dense {
     data: Vec<i8>,
     scales: Vec<f32>,
+    ann: Option<Ann>,
 }
 
 impl Dense {
@@ -61,9 +68,34 @@ impl Dense {
         (&self.data, &self.scales)
     }
 
-    pub fn from_parts(data: Vec<i8>, scales: Vec<f32>) -> Dense {
+    pub fn from_parts(data: Vec<i8>, scales: Vec<f32>, ann: Option<Ann>) -> Dense {
         debug_assert_eq!(data.len(), scales.len() * DIM);
-        Dense { data, scales }
+        Dense { data, scales, ann }
+    }
+
+    /// The graph, if this store is large enough to have one.
+    pub fn ann(&self) -> Option<&Ann> {
+        self.ann.as_ref()
+    }
+
+    /// Builds the graph when the store holds at least `min_units`; if the
+    /// library fails, searches stay exhaustive (and say so).
+    pub fn with_ann(self, min_units: usize) -> Dense {
+        if self.len() < min_units {
+            return Dense { ann: None, ..self };
+        }
+        let started = std::time::Instant::now();
+        let vectors = self.data.chunks_exact(DIM).zip(&self.scales).map(|(v, &s)| (v, s > 0.0));
+        match Ann::build(vectors) {
+            Ok(ann) => {
+                tracing::info!(units = ann.len(), elapsed_ms = started.elapsed().as_millis() as u64, "vector graph built");
+                Dense { ann: Some(ann), ..self }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "vector graph not built: dense search stays exhaustive");
+                Dense { ann: None, ..self }
+            }
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -74,8 +106,20 @@ impl Dense {
         self.scales.is_empty()
     }
 
-    /// The `k` units most similar to the unit-length `query`, best first, with cosines.
+    /// The `k` units most similar to the unit-length `query`, best first, with
+    /// cosines: through the graph if there is one, else exhaustively.
     pub fn search(&self, query: &[f32], k: usize) -> Vec<(u32, f32)> {
+        if let Some(ann) = &self.ann {
+            match ann.search(&quantize(query).1, k) {
+                Ok(found) => return found,
+                Err(e) => tracing::debug!(error = %e, "graph search failed: exhaustive scan"),
+            }
+        }
+        self.exhaustive(query, k)
+    }
+
+    /// The exact `k` nearest units (what the graph's recall is measured against).
+    pub fn exhaustive(&self, query: &[f32], k: usize) -> Vec<(u32, f32)> {
         let (qs, q) = quantize(query);
         let mut scored: Vec<(u32, f32)> = self
             .data
@@ -124,5 +168,13 @@ mod tests {
             assert!((hits[0].1 - 1.0).abs() < 0.02, "cosine with itself ≈ 1, got {}", hits[0].1);
         }
         assert_eq!(dense.search(&unit(0), 100).len(), 6);
+
+        assert!(dense.ann().is_none());
+        let dense = dense.with_ann(6);
+        assert_eq!(dense.ann().map(|a| a.len()), Some(5), "from the bar on, a graph over the units with a vector");
+        for i in 0..5 {
+            assert_eq!(dense.search(&unit(i), 1)[0].0, i as u32);
+        }
+        assert!(dense.with_ann(7).ann().is_none(), "below the bar, none");
     }
 }

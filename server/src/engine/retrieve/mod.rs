@@ -3,6 +3,7 @@
 //! retrieval (`dense`) when the engine has an embedder. The index is saved
 //! beside the store and read back on restart (`snapshot`).
 
+pub mod ann;
 pub mod dense;
 pub mod index;
 pub mod snapshot;

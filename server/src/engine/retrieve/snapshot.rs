@@ -5,9 +5,12 @@
 //! analyser (a hash of its sources, `build.rs`) and with the same embedder,
 //! so a stale or foreign file is never served: it is rebuilt instead.
 //!
-//! Layout: `FCIX`, then two length-prefixed postcard records (the [`Header`],
+//! Layout: `FCI2`, then two length-prefixed postcard records (the [`Header`],
 //! then the articles, unit table and postings), then the dense vectors raw
 //! (`n × DIM` i8, then `n` little-endian f32 scales), read straight into place.
+//! A large store's vector graph (`super::ann`) is a second file, in usearch's
+//! own format, written first and mapped, not read, on restart; the header
+//! holds its length, so a graph from another snapshot is never used.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -18,13 +21,15 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
-use super::dense::Dense;
+use super::ann::Ann;
+use super::dense::{ANN_MIN_UNITS, Dense};
 use super::index::{Index, UnitRef};
 use crate::engine::domain::Article;
 use crate::engine::models::DIM;
 
-const MAGIC: &[u8; 4] = b"FCIX";
+const MAGIC: &[u8; 4] = b"FCI2";
 const FILE: &str = "factcheck-index.bin";
+const GRAPH_FILE: &str = "factcheck-index.graph";
 /// The analyser's identity: a snapshot's terms are only valid for the code that made them.
 const ANALYZER: &str = env!("FACTCHECK_ANALYZER_HASH");
 
@@ -36,6 +41,8 @@ pub struct Header {
     /// The embedder of the dense vectors; `None`: none stored.
     pub embedder: Option<String>,
     pub units: u64,
+    /// The length of the graph file; 0: no graph.
+    pub graph_bytes: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -53,7 +60,11 @@ pub fn path(dir: &Path) -> PathBuf {
 /// Writes `index` (made from `store_version`) atomically: a crash leaves the old file or none.
 pub fn save(dir: &Path, index: &Index, store_version: u64, embedder: Option<&str>) -> std::io::Result<()> {
     let dense = index.dense().filter(|_| embedder.is_some());
-    let header = Header { analyzer: ANALYZER.into(), store_version, embedder: dense.and(embedder).map(str::to_string), units: index.units.len() as u64 };
+    let graph_bytes = match dense.and_then(Dense::ann) {
+        Some(ann) => save_graph(dir, ann)?,
+        None => 0,
+    };
+    let header = Header { analyzer: ANALYZER.into(), store_version, embedder: dense.and(embedder).map(str::to_string), units: index.units.len() as u64, graph_bytes };
     let body = Body { articles: Cow::Borrowed(&index.articles), units: Cow::Borrowed(&index.units), postings: Cow::Borrowed(&index.postings), avg_len: index.avg_len };
     let tmp = dir.join(format!("{FILE}.tmp"));
     let mut out = BufWriter::new(File::create(&tmp)?);
@@ -73,6 +84,16 @@ pub fn save(dir: &Path, index: &Index, store_version: u64, embedder: Option<&str
     }
     out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     std::fs::rename(&tmp, path(dir))
+}
+
+/// Writes the graph file atomically; returns its length.
+fn save_graph(dir: &Path, ann: &Ann) -> std::io::Result<u64> {
+    let tmp = dir.join(format!("{GRAPH_FILE}.tmp"));
+    ann.save(&tmp).map_err(std::io::Error::other)?;
+    File::open(&tmp)?.sync_all()?;
+    let len = std::fs::metadata(&tmp)?.len();
+    std::fs::rename(&tmp, dir.join(GRAPH_FILE))?;
+    Ok(len)
 }
 
 /// Why a snapshot was not used.
@@ -99,7 +120,7 @@ pub fn load(dir: &Path, store_version: u64, embedder: Option<&str>, cached_featu
     let mut magic = [0u8; 4];
     input.read_exact(&mut magic).map_err(|e| unreadable(&e))?;
     if &magic != MAGIC {
-        return Err(Unusable::Unreadable("not a factcheck index".into()));
+        return Err(Unusable::Unreadable("not a factcheck index of this format".into()));
     }
     let header: Header = postcard::from_bytes(&record(&mut input).map_err(|e| unreadable(&e))?).map_err(|e| unreadable(&e))?;
     if header.analyzer != ANALYZER || header.store_version != store_version || header.embedder.as_deref() != embedder {
@@ -115,8 +136,15 @@ pub fn load(dir: &Path, store_version: u64, embedder: Option<&str>, cached_featu
             let mut data = vec![0u8; units * DIM];
             let mut scales = vec![0u8; units * 4];
             input.read_exact(&mut data).and_then(|()| input.read_exact(&mut scales)).map_err(|e| unreadable(&e))?;
-            let scales = scales.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-            Some(Dense::from_parts(data.into_iter().map(|x| x as i8).collect(), scales))
+            let scales: Vec<f32> = scales.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let data: Vec<i8> = data.into_iter().map(|x| x as i8).collect();
+            let ann = match header.graph_bytes {
+                0 => None,
+                len => Some(load_graph(dir, len, &scales).map_err(|e| unreadable(&e))?),
+            };
+            // A snapshot saved before the store grew past the bar gets its graph now.
+            let dense = Dense::from_parts(data, scales, ann);
+            Some(if dense.ann().is_none() { dense.with_ann(ANN_MIN_UNITS) } else { dense })
         }
         None => None,
     };
@@ -125,6 +153,21 @@ pub fn load(dir: &Path, store_version: u64, embedder: Option<&str>, cached_featu
         Some(dense) => index.with_dense(dense),
         None => index,
     })
+}
+
+/// The graph file saved with this snapshot (`len` bytes, one node per unit with a vector), mapped.
+fn load_graph(dir: &Path, len: u64, scales: &[f32]) -> Result<Ann, String> {
+    let file = dir.join(GRAPH_FILE);
+    let found = std::fs::metadata(&file).map_err(|e| format!("graph: {e}"))?.len();
+    if found != len {
+        return Err(format!("graph of {found} bytes, header says {len}"));
+    }
+    let ann = Ann::view(&file).map_err(|e| e.to_string())?;
+    let present = scales.iter().filter(|&&s| s > 0.0).count();
+    if ann.len() != present {
+        return Err(format!("graph of {} vectors, {present} stored", ann.len()));
+    }
+    Ok(ann)
 }
 
 fn record(input: &mut impl Read) -> std::io::Result<Vec<u8>> {
@@ -154,6 +197,28 @@ mod tests {
             dense.push(Some((0.5 + i as f32, &q)));
         }
         index.with_dense(dense)
+    }
+
+    #[test]
+    fn a_graph_is_saved_beside_the_index_mapped_back_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = index(true);
+        let dense = plain.dense().unwrap();
+        let (data, scales) = dense.parts();
+        let graphed = index(false).with_dense(Dense::from_parts(data.to_vec(), scales.to_vec(), None).with_ann(0));
+        save(dir.path(), &graphed, 5, Some("m")).unwrap();
+        let loaded = load(dir.path(), 5, Some("m"), 16).unwrap();
+        let (saved, loaded) = (graphed.dense().unwrap(), loaded.dense().unwrap());
+        assert!(loaded.ann().is_some(), "the graph is read back, not rebuilt or dropped");
+        let probe: Vec<f32> = (0..DIM).map(|d| if d == 1 { 1.0 } else { 0.0 }).collect();
+        assert_eq!(loaded.search(&probe, 2).iter().map(|h| h.0).collect::<Vec<_>>(), saved.exhaustive(&probe, 2).iter().map(|h| h.0).collect::<Vec<_>>());
+        // A graph file that is not the one the index was saved with is never used.
+        let graph = dir.path().join(GRAPH_FILE);
+        let bytes = std::fs::read(&graph).unwrap();
+        std::fs::write(&graph, &bytes[..bytes.len() - 1]).unwrap();
+        assert!(matches!(load(dir.path(), 5, Some("m"), 16), Err(Unusable::Unreadable(_))));
+        std::fs::remove_file(&graph).unwrap();
+        assert!(matches!(load(dir.path(), 5, Some("m"), 16), Err(Unusable::Unreadable(_))));
     }
 
     #[test]

@@ -1,0 +1,162 @@
+//! Approximate nearest neighbours over the unit vectors: an HNSW graph
+//! (usearch) for stores where the exhaustive scan gets slow. It holds the
+//! same int8 vectors as [`super::dense::Dense`] (cosine is blind to their
+//! per-vector scales), keyed by unit id, and is saved in the index snapshot.
+
+use std::path::Path;
+
+use usearch::{Index as Graph, IndexOptions, MetricKind, ScalarKind};
+
+use crate::engine::models::DIM;
+
+/// Searches that may run at once (each needs its own context in the graph):
+/// more than the server's blocking threads; a search beyond them falls back
+/// to the exhaustive scan.
+const CONTEXTS: usize = 64;
+/// Candidates the graph search keeps while it walks (usearch's `ef`): recall
+/// against cost, chosen on the scale corpus (BENCHMARKS.md, "Dense retrieval").
+pub const EXPANSION_SEARCH: usize = 256;
+/// Candidates kept while inserting (`ef_construction`).
+const EXPANSION_ADD: usize = 256;
+/// Neighbours per node (`M`).
+const CONNECTIVITY: usize = 32;
+
+pub struct Ann {
+    graph: Graph,
+}
+
+/// A failure of the graph library, with what we asked of it.
+#[derive(Debug, thiserror::Error)]
+#[error("vector graph: {0}")]
+pub struct AnnError(String);
+
+fn error<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> AnnError + '_ {
+    move |e| AnnError(format!("{what}: {e}"))
+}
+
+/// The library takes paths as UTF-8 strings.
+fn utf8(path: &Path) -> Result<&str, AnnError> {
+    path.to_str().ok_or_else(|| AnnError(format!("{}: not a UTF-8 path", path.display())))
+}
+
+impl Ann {
+    fn empty() -> Result<Graph, AnnError> {
+        let options = IndexOptions {
+            dimensions: DIM,
+            metric: MetricKind::Cos,
+            quantization: ScalarKind::I8,
+            connectivity: CONNECTIVITY,
+            expansion_add: EXPANSION_ADD,
+            expansion_search: EXPANSION_SEARCH,
+            multi: false,
+        };
+        Graph::new(&options).map_err(error("create"))
+    }
+
+    /// A graph over `vectors` (`DIM` i8 each, in unit-id order), leaving out
+    /// the units without one (`present` false). Inserted in order on one
+    /// thread, so that every replica builds the same graph and answers alike.
+    pub fn build<'a>(vectors: impl ExactSizeIterator<Item = (&'a [i8], bool)>) -> Result<Ann, AnnError> {
+        let graph = Self::empty()?;
+        graph.reserve_capacity_and_threads(vectors.len(), CONTEXTS).map_err(error("reserve"))?;
+        for (id, (v, present)) in vectors.enumerate() {
+            if present {
+                graph.add(id as u64, v).map_err(error("add"))?;
+            }
+        }
+        Ok(Ann { graph })
+    }
+
+    /// The `k` nearest units to the int8 `query`, best first, with cosines.
+    pub fn search(&self, query: &[i8], k: usize) -> Result<Vec<(u32, f32)>, AnnError> {
+        let found = self.graph.search(query, k).map_err(error("search"))?;
+        Ok(found.keys.iter().zip(&found.distances).map(|(&id, &d)| (id as u32, 1.0 - d)).collect())
+    }
+
+    /// Sets how many candidates a search keeps while it walks (recall against cost).
+    pub fn set_expansion(&self, expansion: usize) {
+        self.graph.change_expansion_search(expansion);
+    }
+
+    pub fn len(&self) -> usize {
+        self.graph.size()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the graph to `path` (the snapshot's second file).
+    pub fn save(&self, path: &Path) -> Result<(), AnnError> {
+        self.graph.save(utf8(path)?).map_err(error("save"))
+    }
+
+    /// The graph saved at `path`, memory-mapped: a restart reads none of it
+    /// up front. The file must not change while mapped (saves replace it by a rename).
+    pub fn view(path: &Path) -> Result<Ann, AnnError> {
+        let graph = Graph::restore_view(utf8(path)?).map_err(error("load"))?;
+        if graph.dimensions() != DIM {
+            return Err(AnnError(format!("{} dimensions, not {DIM}", graph.dimensions())));
+        }
+        graph.reserve_capacity_and_threads(graph.size(), CONTEXTS).map_err(error("reserve"))?;
+        graph.change_expansion_search(EXPANSION_SEARCH);
+        Ok(Ann { graph })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` pseudo-random int8 vectors (a fixed LCG: the same on every run).
+    fn vectors(n: usize) -> Vec<i8> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        (0..n * DIM)
+            .map(|_| {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                (state >> 56) as i8
+            })
+            .collect()
+    }
+
+    fn exact(data: &[i8], query: &[i8], k: usize) -> Vec<u32> {
+        let norm = |v: &[i8]| v.iter().map(|&x| f32::from(x).powi(2)).sum::<f32>().sqrt();
+        let mut scored: Vec<(u32, f32)> = data
+            .chunks_exact(DIM)
+            .enumerate()
+            .map(|(i, v)| (i as u32, v.iter().zip(query).map(|(&a, &b)| f32::from(a) * f32::from(b)).sum::<f32>() / norm(v) / norm(query)))
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        scored.into_iter().take(k).map(|(i, _)| i).collect()
+    }
+
+    #[test]
+    fn finds_what_the_exhaustive_scan_finds_and_maps_back_from_its_file() {
+        let data = vectors(3_000);
+        // Unit 7 has no vector: it is left out of the graph.
+        let ann = Ann::build(data.chunks_exact(DIM).enumerate().map(|(i, v)| (v, i != 7))).unwrap();
+        assert_eq!(ann.len(), 2_999);
+        let (mut hits, mut total) = (0, 0);
+        for q in (0..3_000).step_by(150).filter(|&q| q != 7) {
+            let query = &data[q * DIM..(q + 1) * DIM];
+            let found = ann.search(query, 30).unwrap();
+            assert_eq!(found[0].0, q as u32, "a stored vector finds itself first");
+            assert!((found[0].1 - 1.0).abs() < 1e-3, "cosine with itself: {}", found[0].1);
+            assert!(found.iter().all(|&(id, _)| id != 7));
+            let truth: Vec<u32> = exact(&data, query, 31).into_iter().filter(|&i| i != 7).take(30).collect();
+            hits += found.iter().filter(|(id, _)| truth.contains(id)).count();
+            total += truth.len();
+        }
+        let recall = hits as f64 / total as f64;
+        assert!(recall >= 0.95, "recall@30 {recall}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("graph");
+        ann.save(&file).unwrap();
+        let mapped = Ann::view(&file).unwrap();
+        let query = &data[150 * DIM..151 * DIM];
+        assert_eq!(mapped.search(query, 30).unwrap(), ann.search(query, 30).unwrap());
+        std::fs::write(&file, b"not a graph").unwrap();
+        assert!(Ann::view(&file).is_err());
+    }
+}
