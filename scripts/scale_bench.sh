@@ -67,6 +67,7 @@ r, a = json.loads(sys.argv[1])["run"], json.loads(sys.argv[2])
 rate = $units / max($ingest_ms, 1) * 1000
 print(f"| {$units:,} | {rate:,.0f}/s ({$ingest_s} s to SERVING) | $restart_s s (rebuilt: $rebuild_s s) | {r['concurrency']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {sum(r['errors'].values())} | $rss_idle / $rss_load MiB |", end="")
 if a:
-    print(f" {a['recall_at_30']:.3f} ({a['graph_p50_ms']:.2f} / {a['exhaustive_p50_ms']:.2f} ms{'' if a['graph_in_store'] else ', graph built for the measurement'}) |", end="")
+    g = a["runs"][0]
+    print(f" {g['recall_at_30_ids']:.3f} ({g['graph_p50_ms']:.2f} / {a['exhaustive_p50_ms']:.2f} ms{'' if a['graph_in_store'] else ', graph built for the measurement'}) |", end="")
 print()
 PY
