@@ -9,10 +9,13 @@ use usearch::{Index as Graph, IndexOptions, MetricKind, ScalarKind};
 
 use crate::engine::models::DIM;
 
-/// Searches that may run at once (each needs its own context in the graph):
-/// more than the server's blocking threads; a search beyond them falls back
-/// to the exhaustive scan.
-const CONTEXTS: usize = 64;
+/// Contexts in the graph: one per search running at once (a search beyond
+/// them falls back to the exhaustive scan), and what makes the graph the
+/// same on every machine. usearch keeps at least one per CPU, each with its
+/// own level generator, and an insert takes the next in turn, so the graph
+/// depends on their count: a fixed count above any machine's CPUs keeps it
+/// from depending on the host. They cost a few hundred bytes each.
+const CONTEXTS: usize = 1024;
 /// Candidates the graph search keeps while it walks (usearch's `ef`): recall
 /// against cost, chosen on the scale corpus (BENCHMARKS.md, "Dense retrieval").
 pub const EXPANSION_SEARCH: usize = 256;
@@ -149,6 +152,9 @@ mod tests {
         }
         let recall = hits as f64 / total as f64;
         assert!(recall >= 0.95, "recall@30 {recall}");
+        let again = Ann::build(data.chunks_exact(DIM).enumerate().map(|(i, v)| (v, i != 7))).unwrap();
+        let query = &data[300 * DIM..301 * DIM];
+        assert_eq!(again.search(query, 30).unwrap(), ann.search(query, 30).unwrap(), "built alike, the same graph");
 
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("graph");

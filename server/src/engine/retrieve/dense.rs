@@ -3,7 +3,7 @@
 //! each article. Searched exhaustively (a few ms per 50k units), or through an
 //! HNSW graph (`super::ann`) once a store holds [`ANN_MIN_UNITS`].
 
-use super::ann::Ann;
+use super::ann::{Ann, AnnError};
 use crate::engine::models::DIM;
 
 /// Units from which dense search goes through the graph: below, the exhaustive
@@ -109,13 +109,19 @@ impl Dense {
     /// The `k` units most similar to the unit-length `query`, best first, with
     /// cosines: through the graph if there is one, else exhaustively.
     pub fn search(&self, query: &[f32], k: usize) -> Vec<(u32, f32)> {
-        if let Some(ann) = &self.ann {
-            match ann.search(&quantize(query).1, k) {
-                Ok(found) => return found,
-                Err(e) => tracing::debug!(error = %e, "graph search failed: exhaustive scan"),
+        match self.graph_search(query, k) {
+            Some(Ok(found)) => found,
+            Some(Err(e)) => {
+                tracing::debug!(error = %e, "graph search failed: exhaustive scan");
+                self.exhaustive(query, k)
             }
+            None => self.exhaustive(query, k),
         }
-        self.exhaustive(query, k)
+    }
+
+    /// The `k` nearest units through the graph (`None`: there is none).
+    pub fn graph_search(&self, query: &[f32], k: usize) -> Option<Result<Vec<(u32, f32)>, AnnError>> {
+        self.ann.as_ref().map(|ann| ann.search(&quantize(query).1, k))
     }
 
     /// The exact `k` nearest units (what the graph's recall is measured against).

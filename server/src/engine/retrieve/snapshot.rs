@@ -9,8 +9,8 @@
 //! then the articles, unit table and postings), then the dense vectors raw
 //! (`n × DIM` i8, then `n` little-endian f32 scales), read straight into place.
 //! A large store's vector graph (`super::ann`) is a second file, in usearch's
-//! own format, written first and mapped, not read, on restart; the header
-//! holds its length, so a graph from another snapshot is never used.
+//! own format, named by the store version it was built from, written first
+//! and mapped, not read, on restart; the header holds its length.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -29,7 +29,8 @@ use crate::engine::models::DIM;
 
 const MAGIC: &[u8; 4] = b"FCI2";
 const FILE: &str = "factcheck-index.bin";
-const GRAPH_FILE: &str = "factcheck-index.graph";
+const GRAPH_PREFIX: &str = "factcheck-index-";
+const GRAPH_SUFFIX: &str = ".graph";
 /// The analyser's identity: a snapshot's terms are only valid for the code that made them.
 const ANALYZER: &str = env!("FACTCHECK_ANALYZER_HASH");
 
@@ -57,11 +58,21 @@ pub fn path(dir: &Path) -> PathBuf {
     dir.join(FILE)
 }
 
+/// The graph file of the snapshot made from `store_version`.
+fn graph_path(dir: &Path, store_version: u64) -> PathBuf {
+    dir.join(format!("{GRAPH_PREFIX}{store_version}{GRAPH_SUFFIX}"))
+}
+
 /// Writes `index` (made from `store_version`) atomically: a crash leaves the old file or none.
 pub fn save(dir: &Path, index: &Index, store_version: u64, embedder: Option<&str>) -> std::io::Result<()> {
     let dense = index.dense().filter(|_| embedder.is_some());
-    let graph_bytes = match dense.and_then(Dense::ann) {
-        Some(ann) => save_graph(dir, ann)?,
+    // Without its graph the snapshot is still worth saving: a restart builds the graph again.
+    let graph_bytes = match dense.and_then(Dense::ann).map(|ann| save_graph(dir, ann, store_version)) {
+        Some(Ok(len)) => len,
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "vector graph not saved; a restart will build it");
+            0
+        }
         None => 0,
     };
     let header = Header { analyzer: ANALYZER.into(), store_version, embedder: dense.and(embedder).map(str::to_string), units: index.units.len() as u64, graph_bytes };
@@ -83,16 +94,34 @@ pub fn save(dir: &Path, index: &Index, store_version: u64, embedder: Option<&str
         scales.iter().try_for_each(|s| out.write_all(&s.to_le_bytes()))?;
     }
     out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    std::fs::rename(&tmp, path(dir))
+    std::fs::rename(&tmp, path(dir))?;
+    File::open(dir)?.sync_all()?; // the renames, durable
+    remove_other_graphs(dir, (graph_bytes > 0).then(|| graph_path(dir, store_version)));
+    Ok(())
+}
+
+/// Deletes the graph files of earlier snapshots (one still mapped stays
+/// readable until it is unmapped).
+fn remove_other_graphs(dir: &Path, keep: Option<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(GRAPH_PREFIX) && Some(entry.path()) != keep {
+            if let Err(e) = std::fs::remove_file(entry.path()) {
+                tracing::debug!(error = %e, file = %name, "old vector graph not removed");
+            }
+        }
+    }
 }
 
 /// Writes the graph file atomically; returns its length.
-fn save_graph(dir: &Path, ann: &Ann) -> std::io::Result<u64> {
-    let tmp = dir.join(format!("{GRAPH_FILE}.tmp"));
+fn save_graph(dir: &Path, ann: &Ann, store_version: u64) -> std::io::Result<u64> {
+    let tmp = dir.join(format!("{GRAPH_PREFIX}{store_version}{GRAPH_SUFFIX}.tmp"));
     ann.save(&tmp).map_err(std::io::Error::other)?;
     File::open(&tmp)?.sync_all()?;
     let len = std::fs::metadata(&tmp)?.len();
-    std::fs::rename(&tmp, dir.join(GRAPH_FILE))?;
+    std::fs::rename(&tmp, graph_path(dir, store_version))?;
     Ok(len)
 }
 
@@ -140,7 +169,7 @@ pub fn load(dir: &Path, store_version: u64, embedder: Option<&str>, cached_featu
             let data: Vec<i8> = data.into_iter().map(|x| x as i8).collect();
             let ann = match header.graph_bytes {
                 0 => None,
-                len => Some(load_graph(dir, len, &scales).map_err(|e| unreadable(&e))?),
+                len => Some(load_graph(&graph_path(dir, store_version), len, &scales).map_err(|e| unreadable(&e))?),
             };
             // A snapshot saved before the store grew past the bar gets its graph now.
             let dense = Dense::from_parts(data, scales, ann);
@@ -156,13 +185,12 @@ pub fn load(dir: &Path, store_version: u64, embedder: Option<&str>, cached_featu
 }
 
 /// The graph file saved with this snapshot (`len` bytes, one node per unit with a vector), mapped.
-fn load_graph(dir: &Path, len: u64, scales: &[f32]) -> Result<Ann, String> {
-    let file = dir.join(GRAPH_FILE);
-    let found = std::fs::metadata(&file).map_err(|e| format!("graph: {e}"))?.len();
+fn load_graph(file: &Path, len: u64, scales: &[f32]) -> Result<Ann, String> {
+    let found = std::fs::metadata(file).map_err(|e| format!("graph: {e}"))?.len();
     if found != len {
         return Err(format!("graph of {found} bytes, header says {len}"));
     }
-    let ann = Ann::view(&file).map_err(|e| e.to_string())?;
+    let ann = Ann::view(file).map_err(|e| e.to_string())?;
     let present = scales.iter().filter(|&&s| s > 0.0).count();
     if ann.len() != present {
         return Err(format!("graph of {} vectors, {present} stored", ann.len()));
@@ -212,13 +240,16 @@ mod tests {
         assert!(loaded.ann().is_some(), "the graph is read back, not rebuilt or dropped");
         let probe: Vec<f32> = (0..DIM).map(|d| if d == 1 { 1.0 } else { 0.0 }).collect();
         assert_eq!(loaded.search(&probe, 2).iter().map(|h| h.0).collect::<Vec<_>>(), saved.exhaustive(&probe, 2).iter().map(|h| h.0).collect::<Vec<_>>());
+        // Saved again for a later version: the earlier graph file goes.
+        save(dir.path(), &graphed, 6, Some("m")).unwrap();
+        assert!(!graph_path(dir.path(), 5).exists() && graph_path(dir.path(), 6).exists());
         // A graph file that is not the one the index was saved with is never used.
-        let graph = dir.path().join(GRAPH_FILE);
+        let graph = graph_path(dir.path(), 6);
         let bytes = std::fs::read(&graph).unwrap();
         std::fs::write(&graph, &bytes[..bytes.len() - 1]).unwrap();
-        assert!(matches!(load(dir.path(), 5, Some("m"), 16), Err(Unusable::Unreadable(_))));
-        std::fs::remove_file(&graph).unwrap();
-        assert!(matches!(load(dir.path(), 5, Some("m"), 16), Err(Unusable::Unreadable(_))));
+        assert!(matches!(load(dir.path(), 6, Some("m"), 16), Err(Unusable::Unreadable(_))));
+        std::fs::rename(&graph, graph_path(dir.path(), 5)).unwrap();
+        assert!(matches!(load(dir.path(), 6, Some("m"), 16), Err(Unusable::Unreadable(_))), "another version's graph");
     }
 
     #[test]
