@@ -73,7 +73,11 @@ impl Pool {
             // One thread per session: concurrency comes from the pool.
             Session::builder(env)?.with_optimization_level(GraphOptimizationLevel::Level3)?.with_intra_threads(1)?.commit_from_memory(&model)
         };
-        let sessions = (0..size.max(1)).map(|_| open().map(Mutex::new).map_err(|e| fail(e.to_string()))).collect::<Result<Vec<_>>>()?;
+        // Each on its own thread: building a session (graph optimisation) is most of a restart.
+        let sessions = std::thread::scope(|scope| {
+            let opening: Vec<_> = (0..size.max(1)).map(|_| scope.spawn(open)).collect();
+            opening.into_iter().map(|o| o.join().unwrap_or_else(|p| std::panic::resume_unwind(p)).map(Mutex::new).map_err(|e| fail(e.to_string()))).collect::<Result<Vec<_>>>()
+        })?;
         let takes_types = sessions[0].lock().unwrap_or_else(|e| e.into_inner()).inputs().iter().any(|i| i.name() == "token_type_ids");
         Ok(Pool { sessions, next: AtomicUsize::new(0), takes_types })
     }
@@ -174,11 +178,17 @@ impl Models {
             _ => tokenizer.clone(),
         };
         let embedder_file = std::fs::metadata(dir.join(EMBEDDER))?;
+        // The two models load side by side (a restart waits for the slower).
+        let (embedder, stance) = std::thread::scope(|scope| {
+            let embedder = scope.spawn(|| Pool::load(&dir.join(EMBEDDER), None, sessions));
+            let stance = Pool::load(&dir.join(STANCE), Some(&dir.join(STANCE_PATCH)), sessions);
+            (embedder.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), stance)
+        });
         Ok(Models {
             tokenizer,
             stance_tokenizer,
-            embedder: Pool::load(&dir.join(EMBEDDER), None, sessions)?,
-            stance: Pool::load(&dir.join(STANCE), Some(&dir.join(STANCE_PATCH)), sessions)?,
+            embedder: embedder?,
+            stance: stance?,
             embedder_id: format!("minilm-l6-int8:{}", embedder_file.len()),
             dir: dir.to_path_buf(),
         })
