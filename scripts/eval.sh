@@ -3,7 +3,7 @@
 # the release server (store under target/eval/, reused across runs), send the
 # claims with `factcheck eval`, print one table row. Needs `cargo build --release`.
 #   EVAL_TAG=name names the answers (target/eval/NAME-SET.json) and logs.
-#   scripts/eval.sh [seeds|heldout|blind|fever|scifact|climate ...]   (default: all but blind)
+#   scripts/eval.sh [seeds|heldout|blind|blind-next|fever|scifact|climate ...]   (default: all but the blind ones)
 #   FACTCHECK_MODELS=""  scripts/eval.sh ...                      (lexical engine)
 #   FACTCHECK_JUDGE=""   scripts/eval.sh ...   (hand-tuned aggregation; or FILE: that aggregator for every set)
 set -euo pipefail
@@ -47,6 +47,7 @@ for s in "${sets[@]}"; do
     seeds) row seeds seeds "$eval_dir/seed-claims.dev.jsonl" ;;
     heldout) row heldout seeds server/tests/data/seed-claims.heldout.jsonl ;;
     blind) row blind seeds server/tests/data/seed-claims.blind-issue15.jsonl ;;
+    blind-next) row blind-next seeds server/tests/data/seed-claims.blind-next.jsonl ;;
     fever) row fever "$ext/feverlite_corpus.jsonl" "$ext/feverlite_test_claims.jsonl" ;;
     scifact) row scifact "$ext/scifact_corpus.jsonl" "$ext/scifact_dev_claims.jsonl" ;;
     climate) row climate "$ext/climate_fever_corpus.jsonl" "$ext/climate_fever_test_claims.jsonl" ;;
