@@ -248,7 +248,7 @@ impl Engine {
         };
         let mut index = Index::build(articles, self.cached_sentences);
         if let Some(dense) = dense {
-            index = index.with_dense(dense.with_ann(dense::ANN_MIN_UNITS));
+            index = index.with_dense(dense);
         }
         self.install(index, store_version, IndexOrigin::Store);
         Ok(())

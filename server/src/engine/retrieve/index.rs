@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
-use super::dense::Dense;
+use super::dense::{ANN_MIN_UNITS, Dense};
 use crate::engine::domain::{Article, Unit, evidence_text};
 use crate::engine::language::{Features, analyze};
 
@@ -73,9 +73,12 @@ impl Index {
         Index { articles, units, postings, avg_len, dense: None, features: quick_cache::sync::Cache::new(cached_features.max(1)) }
     }
 
-    /// Adds unit vectors, one per unit in id order.
+    /// Adds unit vectors, one per unit in id order, with their graph: the
+    /// one they bring (read from a snapshot), else one built if the store
+    /// holds at least [`ANN_MIN_UNITS`].
     pub fn with_dense(self, dense: Dense) -> Index {
         debug_assert_eq!(dense.len(), self.units.len());
+        let dense = if dense.ann().is_some() { dense } else { dense.with_ann(ANN_MIN_UNITS) };
         Index { dense: Some(dense), ..self }
     }
 

@@ -22,7 +22,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::ann::Ann;
-use super::dense::{ANN_MIN_UNITS, Dense};
+use super::dense::Dense;
 use super::index::{Index, UnitRef};
 use crate::engine::domain::Article;
 use crate::engine::models::DIM;
@@ -117,11 +117,12 @@ fn remove_other_graphs(dir: &Path, keep: Option<PathBuf>) {
 
 /// Writes the graph file atomically; returns its length.
 fn save_graph(dir: &Path, ann: &Ann, store_version: u64) -> std::io::Result<u64> {
-    let tmp = dir.join(format!("{GRAPH_PREFIX}{store_version}{GRAPH_SUFFIX}.tmp"));
+    let file = graph_path(dir, store_version);
+    let tmp = file.with_extension("graph.tmp");
     ann.save(&tmp).map_err(std::io::Error::other)?;
     File::open(&tmp)?.sync_all()?;
     let len = std::fs::metadata(&tmp)?.len();
-    std::fs::rename(&tmp, graph_path(dir, store_version))?;
+    std::fs::rename(&tmp, file)?;
     Ok(len)
 }
 
@@ -171,9 +172,7 @@ pub fn load(dir: &Path, store_version: u64, embedder: Option<&str>, cached_featu
                 0 => None,
                 len => Some(load_graph(&graph_path(dir, store_version), len, &scales).map_err(|e| unreadable(&e))?),
             };
-            // A snapshot saved before the store grew past the bar gets its graph now.
-            let dense = Dense::from_parts(data, scales, ann);
-            Some(if dense.ann().is_none() { dense.with_ann(ANN_MIN_UNITS) } else { dense })
+            Some(Dense::from_parts(data, scales, ann))
         }
         None => None,
     };
