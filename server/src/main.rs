@@ -10,7 +10,6 @@ use anyhow::Context;
 use factcheck_server::config::Config;
 use factcheck_server::engine::ingest::corpus;
 use factcheck_server::engine::judge::thresholds::{ModelGate, Thresholds};
-use factcheck_server::engine::models::Models;
 use factcheck_server::engine::Engine;
 use factcheck_server::metrics::Metrics;
 use factcheck_server::replication::Replication;
@@ -54,25 +53,6 @@ async fn bind(addr: Option<std::net::SocketAddr>, what: &str) -> anyhow::Result<
     }
 }
 
-/// The models, or `None` (the lexical engine) with the reason logged.
-fn load_models(dir: &str) -> Option<Arc<Models>> {
-    if dir.is_empty() {
-        info!("no models configured; serving with the lexical engine");
-        return None;
-    }
-    let sessions = std::thread::available_parallelism().map_or(2, usize::from);
-    match Models::load(std::path::Path::new(dir), sessions) {
-        Ok(m) => {
-            info!(dir, embedder = %m.embedder_id, "models loaded");
-            Some(Arc::new(m))
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "models unavailable; serving with the lexical engine");
-            None
-        }
-    }
-}
-
 /// How long a starting replica that has applied part of the ingest log
 /// waits to reach it before it serves what its store holds.
 const STREAM_WAIT: Duration = Duration::from_secs(15);
@@ -108,7 +88,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let judge = config.judge.clone();
     let (stream_url, stream_name, stream_replicas) = (config.ingest_stream.clone(), config.ingest_stream_name.clone(), config.ingest_stream_replicas);
     let (engine, articles) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        let mut builder = Engine::builder(&data_dir).models(load_models(&models_dir)).thresholds(thresholds).cached_sentences(cached);
+        let mut builder = Engine::builder(&data_dir).thresholds(thresholds).cached_sentences(cached);
+        if models_dir.is_empty() {
+            info!("no models configured; serving with the lexical engine");
+        } else {
+            builder = builder.models_from(std::path::Path::new(&models_dir));
+        }
         if let Some(file) = judge {
             builder = builder.aggregator((!file.is_empty()).then(|| file.into()));
         }

@@ -8,7 +8,9 @@ use common::{TestServer, models_or_skip, seeds_dir};
 use factcheck_client::verify;
 use factcheck_proto::v1::Verdict;
 use factcheck_server::engine::models::Models;
-use factcheck_server::engine::Engine;
+use factcheck_server::engine::ingest::corpus;
+use factcheck_server::engine::models::EMBEDDER;
+use factcheck_server::engine::{Engine, IndexOrigin};
 use factcheck_server::error::Error;
 use factcheck_server::{SEMANTIC_HEALTH_NAME, ServeOptions};
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -35,6 +37,33 @@ async fn lexical_server_reports_it_in_health() {
     let server = TestServer::start(dir.path(), Some(&seeds_dir())).await;
     assert_eq!(semantic_status(&server).await, ServingStatus::NotServing as i32);
     server.stop().await;
+}
+
+/// `models_from` loads the models while the snapshot is read: the engine
+/// is semantic and takes the snapshot; when the models fail to load, it is
+/// lexical and rebuilds its index rather than serve one made with vectors.
+#[test]
+fn models_load_while_the_snapshot_is_read() {
+    let Some(models) = models_or_skip() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let engine = Engine::builder(&data).models(Some(models.clone())).open().unwrap();
+    engine.ingest(corpus::load(&seeds_dir()).unwrap()).unwrap();
+    engine.save_index().unwrap();
+    drop(engine);
+
+    let engine = Engine::builder(&data).models_from(&models.dir).open().unwrap();
+    assert_eq!((engine.mode(), engine.index_origin()), ("semantic", IndexOrigin::Snapshot));
+    assert!(engine.index().dense().is_some());
+    drop(engine);
+
+    // The embedder's file alone: its identity is known, the models do not load.
+    let broken = dir.path().join("models");
+    std::fs::create_dir_all(broken.join(EMBEDDER).parent().unwrap()).unwrap();
+    std::fs::copy(models.dir.join(EMBEDDER), broken.join(EMBEDDER)).unwrap();
+    let engine = Engine::builder(&data).models_from(&broken).open().unwrap();
+    assert_eq!((engine.mode(), engine.index_origin()), ("lexical", IndexOrigin::Store));
+    assert!(engine.index().dense().is_none());
 }
 
 #[tokio::test]

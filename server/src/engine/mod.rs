@@ -90,7 +90,7 @@ pub const DEFAULT_CACHED_SENTENCES: usize = 100_000;
 pub struct EngineBuilder {
     data_dir: PathBuf,
     rules: Option<Box<dyn StanceScorer>>,
-    models: Option<Arc<Models>>,
+    models: ModelSource,
     thresholds: Thresholds,
     cached_sentences: usize,
     /// `None`: the aggregator beside the models, if any; `Some(None)`: none.
@@ -105,7 +105,14 @@ impl EngineBuilder {
 
     /// The embedder and stance model; `None` (the default): the lexical engine.
     pub fn models(self, models: Option<Arc<Models>>) -> Self {
-        EngineBuilder { models, ..self }
+        EngineBuilder { models: ModelSource::Loaded(models), ..self }
+    }
+
+    /// The models in `dir`, loaded by [`open`](Self::open) while it reads the
+    /// index snapshot (each takes most of a second); if they cannot be
+    /// loaded, the engine is lexical and the log says why.
+    pub fn models_from(self, dir: &Path) -> Self {
+        EngineBuilder { models: ModelSource::Dir(dir.to_path_buf()), ..self }
     }
 
     pub fn thresholds(self, thresholds: Thresholds) -> Self {
@@ -126,23 +133,64 @@ impl EngineBuilder {
     /// Opens (or creates) the store and indexes what it holds. With models,
     /// units stored without vectors (or with another embedder's) are embedded now.
     pub fn open(self) -> Result<Engine> {
+        let store = Store::open(&self.data_dir)?;
+        let store_version = store.version()?;
+        let read = |embedder: Option<&str>| {
+            let started = Instant::now();
+            (snapshot::load(&self.data_dir, store_version, embedder, self.cached_sentences), started.elapsed())
+        };
+        let (models, snapshot) = match &self.models {
+            ModelSource::Loaded(models) => (models.clone(), read(models.as_ref().map(|m| m.embedder_id.as_str()))),
+            // The snapshot needs only the embedder's identity, known from its file.
+            ModelSource::Dir(dir) => std::thread::scope(|scope| {
+                let loading = scope.spawn(|| load_models(dir));
+                let expected = models::embedder_id(dir).ok();
+                let snapshot = read(expected.as_deref());
+                let models = loading.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                let loaded = models.as_ref().map(|m| m.embedder_id.as_str());
+                // Read again for the embedder that did load (none, if it failed).
+                let snapshot = if loaded == expected.as_deref() { snapshot } else { read(loaded) };
+                (models, snapshot)
+            }),
+        };
         let rules = self.rules.unwrap_or_else(|| Box::new(RuleScorer::new(self.thresholds)));
-        let aggregator = match (&self.models, &self.aggregator) {
+        let aggregator = match (&models, &self.aggregator) {
             (None, _) | (_, Some(None)) => None,
             (Some(m), None) => Aggregator::beside(&m.dir)?,
             (Some(_), Some(Some(file))) => Some(Aggregator::load(file)?),
         };
         let engine = Engine {
-            store: Store::open(&self.data_dir)?,
+            store,
             current: RwLock::new(Current { index: Arc::new(Index::build(Vec::new(), 1)), store_version: 0, origin: IndexOrigin::Store }),
-            judge: Judge::new(rules, self.models.clone(), self.thresholds, aggregator),
-            models: self.models,
+            judge: Judge::new(rules, models.clone(), self.thresholds, aggregator),
+            models,
             cached_sentences: self.cached_sentences,
             saved_version: Mutex::new(None),
             data_dir: self.data_dir,
         };
-        engine.load_index()?;
+        engine.load_index(store_version, snapshot)?;
         Ok(engine)
+    }
+}
+
+/// Where the builder gets its models.
+enum ModelSource {
+    Loaded(Option<Arc<Models>>),
+    Dir(PathBuf),
+}
+
+/// The models in `dir`, or `None` (the lexical engine) with the reason logged.
+fn load_models(dir: &Path) -> Option<Arc<Models>> {
+    let sessions = std::thread::available_parallelism().map_or(2, usize::from);
+    match Models::load(dir, sessions) {
+        Ok(m) => {
+            tracing::info!(dir = %dir.display(), embedder = %m.embedder_id, "models loaded");
+            Some(Arc::new(m))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "models unavailable; serving with the lexical engine");
+            None
+        }
     }
 }
 
@@ -176,7 +224,7 @@ pub enum IndexOrigin {
 
 impl Engine {
     pub fn builder(data_dir: &Path) -> EngineBuilder {
-        EngineBuilder { data_dir: data_dir.to_path_buf(), rules: None, models: None, thresholds: Thresholds::default(), cached_sentences: DEFAULT_CACHED_SENTENCES, aggregator: None }
+        EngineBuilder { data_dir: data_dir.to_path_buf(), rules: None, models: ModelSource::Loaded(None), thresholds: Thresholds::default(), cached_sentences: DEFAULT_CACHED_SENTENCES, aggregator: None }
     }
 
     /// Opens the store with the lexical engine and default settings.
@@ -201,14 +249,12 @@ impl Engine {
         self.reindex()
     }
 
-    /// Reads the index from its snapshot if one was saved for this very
-    /// store, else rebuilds it from the store.
-    fn load_index(&self) -> Result<()> {
-        let (started, store_version) = (Instant::now(), self.store.version()?);
-        let embedder = self.models.as_ref().map(|m| m.embedder_id.as_str());
-        match snapshot::load(&self.data_dir, store_version, embedder, self.cached_sentences) {
+    /// Takes the index from the snapshot read (and how long that took) if
+    /// one was saved for this very store, else rebuilds it from the store.
+    fn load_index(&self, store_version: u64, (snapshot, took): (std::result::Result<Index, snapshot::Unusable>, Duration)) -> Result<()> {
+        match snapshot {
             Ok(index) => {
-                tracing::info!(store_version, units = index.unit_count(), elapsed_ms = started.elapsed().as_millis() as u64, "index read from its snapshot");
+                tracing::info!(store_version, units = index.unit_count(), elapsed_ms = took.as_millis() as u64, "index read from its snapshot");
                 *self.saved_version.lock().unwrap_or_else(|e| e.into_inner()) = Some(store_version);
                 self.install(index, store_version, IndexOrigin::Snapshot);
                 return Ok(());

@@ -160,6 +160,11 @@ pub struct Models {
     pub dir: PathBuf,
 }
 
+/// Identifies the embedder in `dir` (stored beside vectors) without loading it.
+pub fn embedder_id(dir: &Path) -> Result<String> {
+    Ok(format!("minilm-l6-int8:{}", std::fs::metadata(dir.join(EMBEDDER))?.len()))
+}
+
 impl Models {
     /// Loads the models from `dir` with `sessions` ONNX Runtime sessions each.
     pub fn load(dir: &Path, sessions: usize) -> Result<Models> {
@@ -177,7 +182,7 @@ impl Models {
             own if own.is_file() => load_tokenizer(&own)?,
             _ => tokenizer.clone(),
         };
-        let embedder_file = std::fs::metadata(dir.join(EMBEDDER))?;
+        let embedder_id = embedder_id(dir)?;
         // The two models load side by side (a restart waits for the slower).
         let (embedder, stance) = std::thread::scope(|scope| {
             let embedder = scope.spawn(|| Pool::load(&dir.join(EMBEDDER), None, sessions));
@@ -189,7 +194,7 @@ impl Models {
             stance_tokenizer,
             embedder: embedder?,
             stance: stance?,
-            embedder_id: format!("minilm-l6-int8:{}", embedder_file.len()),
+            embedder_id,
             dir: dir.to_path_buf(),
         })
     }
