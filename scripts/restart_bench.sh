@@ -15,16 +15,10 @@ trap 'rm -f "$log"' EXIT
 for round in $(seq "$rounds"); do
   for bin in "$@"; do
     t0=$(date +%s.%N)
-    "$bin/factcheck-server" --listen "127.0.0.1:$port" --metrics-listen "" --data-dir "$data" --corpus "" \
-      --models "${FACTCHECK_MODELS-models}" >"$log" 2>&1 &
-    pid=$!
-    until "$bin/factcheck" --addr "127.0.0.1:$port" health >/dev/null 2>&1; do
-      kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
-      sleep 0.05
-    done
+    serve_corpus "$bin" "$port" "${FACTCHECK_MODELS-models}" "$data" "" "$log"
     t1=$(date +%s.%N)
-    rss=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
-    kill -TERM "$pid"; wait "$pid"
+    rss=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$server/status")
+    kill -TERM "$server"; wait "$server"
     ms() { grep "$1" "$log" | grep -o 'elapsed_ms=[0-9]*' | head -1 | cut -d= -f2; }
     echo "$bin round $round: $(python3 -c "print(f'{$t1 - $t0:.2f}')") s to SERVING, snapshot read $(ms 'index read from its snapshot') ms, ready $(ms 'engine ready') ms, RSS $rss MiB"
   done
