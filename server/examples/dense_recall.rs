@@ -51,7 +51,7 @@ fn main() -> anyhow::Result<()> {
     } else {
         let (data, scales) = dense.parts();
         let started = Instant::now();
-        built = Dense::from_parts(data.to_vec(), scales.to_vec(), None).with_ann(0);
+        built = Dense::from_parts(data.to_vec(), scales.to_vec(), None).with_graph(0, None);
         built_ms = started.elapsed().as_millis();
         &built
     };

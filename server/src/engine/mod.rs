@@ -294,7 +294,7 @@ impl Engine {
         };
         let mut index = Index::build(articles, self.cached_sentences);
         if let Some(dense) = dense {
-            index = index.with_dense(dense);
+            index = index.with_dense(dense, Some(&self.index()));
         }
         self.install(index, store_version, IndexOrigin::Store);
         Ok(())

@@ -1,7 +1,8 @@
 //! Approximate nearest neighbours over the unit vectors: an HNSW graph
 //! (usearch) for stores where the exhaustive scan gets slow. It holds the
 //! same int8 vectors as [`super::dense::Dense`] (cosine is blind to their
-//! per-vector scales), keyed by unit id, and is saved in the index snapshot.
+//! per-vector scales), keyed by the unit ids of the index it was built for
+//! (`super::dense` maps them to a later index's), and is saved in the index snapshot.
 
 use std::path::Path;
 
@@ -71,10 +72,15 @@ impl Ann {
         Ok(Ann { graph })
     }
 
-    /// The `k` nearest units to the int8 `query`, best first, with cosines.
-    pub fn search(&self, query: &[i8], k: usize) -> Result<Vec<(u32, f32)>, AnnError> {
-        let found = self.graph.search(query, k).map_err(error("search"))?;
-        Ok(found.keys.iter().zip(&found.distances).map(|(&id, &d)| (id as u32, 1.0 - d)).collect())
+    /// The `k` nearest nodes to the int8 `query` that `keep` accepts (none:
+    /// all), best first, as (key, cosine).
+    pub fn search(&self, query: &[i8], k: usize, keep: Option<&dyn Fn(u64) -> bool>) -> Result<Vec<(u64, f32)>, AnnError> {
+        let found = match keep {
+            Some(keep) => self.graph.filtered_search(query, k, keep),
+            None => self.graph.search(query, k),
+        }
+        .map_err(error("search"))?;
+        Ok(found.keys.iter().zip(&found.distances).map(|(&key, &d)| (key, 1.0 - d)).collect())
     }
 
     /// Sets how many candidates a search keeps while it walks (recall against cost).
@@ -135,12 +141,12 @@ mod tests {
             .collect()
     }
 
-    fn exact(data: &[i8], query: &[i8], k: usize) -> Vec<u32> {
+    fn exact(data: &[i8], query: &[i8], k: usize) -> Vec<u64> {
         let norm = |v: &[i8]| v.iter().map(|&x| f32::from(x).powi(2)).sum::<f32>().sqrt();
-        let mut scored: Vec<(u32, f32)> = data
+        let mut scored: Vec<(u64, f32)> = data
             .chunks_exact(DIM)
             .enumerate()
-            .map(|(i, v)| (i as u32, v.iter().zip(query).map(|(&a, &b)| f32::from(a) * f32::from(b)).sum::<f32>() / norm(v) / norm(query)))
+            .map(|(i, v)| (i as u64, v.iter().zip(query).map(|(&a, &b)| f32::from(a) * f32::from(b)).sum::<f32>() / norm(v) / norm(query)))
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
         scored.into_iter().take(k).map(|(i, _)| i).collect()
@@ -167,11 +173,11 @@ mod tests {
         let (mut hits, mut total) = (0, 0);
         for q in (0..3_000).step_by(150).filter(|&q| q != 7) {
             let query = &data[q * DIM..(q + 1) * DIM];
-            let found = ann.search(query, 30).unwrap();
-            assert_eq!(found[0].0, q as u32, "a stored vector finds itself first");
+            let found = ann.search(query, 30, None).unwrap();
+            assert_eq!(found[0].0, q as u64, "a stored vector finds itself first");
             assert!((found[0].1 - 1.0).abs() < 1e-3, "cosine with itself: {}", found[0].1);
             assert!(found.iter().all(|&(id, _)| id != 7));
-            let truth: Vec<u32> = exact(&data, query, 31).into_iter().filter(|&i| i != 7).take(30).collect();
+            let truth: Vec<u64> = exact(&data, query, 31).into_iter().filter(|&i| i != 7).take(30).collect();
             hits += found.iter().filter(|(id, _)| truth.contains(id)).count();
             total += truth.len();
         }
@@ -179,14 +185,17 @@ mod tests {
         assert!(recall >= 0.95, "recall@30 {recall}");
         let again = Ann::build(data.chunks_exact(DIM).enumerate().map(|(i, v)| (v, i != 7))).unwrap();
         let query = &data[300 * DIM..301 * DIM];
-        assert_eq!(again.search(query, 30).unwrap(), ann.search(query, 30).unwrap(), "built alike, the same graph");
+        assert_eq!(again.search(query, 30, None).unwrap(), ann.search(query, 30, None).unwrap(), "built alike, the same graph");
+        let odd = ann.search(query, 30, Some(&|key| key % 2 == 1)).unwrap();
+        assert_eq!(odd.len(), 30);
+        assert!(odd.iter().all(|(key, _)| key % 2 == 1), "a filter leaves out the nodes it rejects");
 
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("graph");
         ann.save(&file).unwrap();
         let mapped = Ann::view(&file).unwrap();
         let query = &data[150 * DIM..151 * DIM];
-        assert_eq!(mapped.search(query, 30).unwrap(), ann.search(query, 30).unwrap());
+        assert_eq!(mapped.search(query, 30, None).unwrap(), ann.search(query, 30, None).unwrap());
         std::fs::write(&file, b"not a graph").unwrap();
         assert!(Ann::view(&file).is_err());
     }

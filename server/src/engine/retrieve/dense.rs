@@ -1,7 +1,11 @@
 //! Dense vectors of claim units for semantic retrieval: int8 with one scale per
 //! vector (a quarter of f32's memory; cosine order barely moves), stored beside
 //! each article. Searched exhaustively (a few ms per 50k units), or through an
-//! HNSW graph (`super::ann`) once a store holds [`ANN_MIN_UNITS`].
+//! HNSW graph (`super::ann`) once a store holds [`ANN_MIN_UNITS`]. A graph
+//! outlives the index it was built for: the next one, after a write, maps its
+//! keys to its own unit ids and scans the units stored since.
+
+use std::sync::Arc;
 
 use super::ann::{Ann, AnnError};
 use crate::engine::models::DIM;
@@ -40,12 +44,47 @@ fn quantize(v: &[f32]) -> (f32, Vec<i8>) {
     (max / 127.0, v.iter().map(|x| (x / max * 127.0).round() as i8).collect())
 }
 
+/// A graph key whose unit is gone from the store (its article deleted or changed).
+const GONE: u32 = u32::MAX;
+/// A graph is built again once the units it lacks and its nodes gone from
+/// the store reach this share of it (1 in …): until then writes cost no
+/// graph build (11 min at 1M sentences), and the units it lacks are scanned.
+const REBUILD_SHARE: usize = 10;
+
 /// All unit vectors of an index, in unit-id order, and their graph if large.
 #[derive(Default)]
 pub struct Dense {
     data: Vec<i8>,
     scales: Vec<f32>,
-    ann: Option<Ann>,
+    graph: Option<Graphed>,
+}
+
+/// A graph, built for this index or an earlier one, as this index sees it.
+struct Graphed {
+    ann: Arc<Ann>,
+    /// Each graph key (a unit id of the index it was built for): its unit id here, or [`GONE`].
+    units: Vec<u32>,
+    /// Units here with a vector that the graph lacks (stored since it was built): scanned.
+    outside: Vec<u32>,
+    /// Graph nodes whose unit is gone: searches filter them out.
+    gone: usize,
+}
+
+impl Graphed {
+    /// `ann` seen from an index whose units with a vector are those with a
+    /// positive scale in `scales`, given each key's unit id there.
+    fn new(ann: Arc<Ann>, units: Vec<u32>, scales: &[f32]) -> Graphed {
+        let mut inside = vec![false; scales.len()];
+        units.iter().filter(|&&u| u != GONE).for_each(|&u| inside[u as usize] = true);
+        let outside = (0..scales.len() as u32).filter(|&u| scales[u as usize] > 0.0 && !inside[u as usize]).collect();
+        let gone = ann.len().saturating_sub(inside.iter().filter(|&&i| i).count());
+        Graphed { ann, units, outside, gone }
+    }
+
+    /// Whether it still holds enough of the store to be worth searching.
+    fn current(&self) -> bool {
+        (self.outside.len() + self.gone) * REBUILD_SHARE < self.ann.len().max(1)
+    }
 }
 
 impl Dense {
@@ -68,32 +107,52 @@ impl Dense {
         (&self.data, &self.scales)
     }
 
-    pub fn from_parts(data: Vec<i8>, scales: Vec<f32>, ann: Option<Ann>) -> Dense {
+    /// The graph and each of its keys' unit id here ([`u32::MAX`]: gone), as a snapshot saves them.
+    pub fn graph_parts(&self) -> Option<(&Ann, &[u32])> {
+        self.graph.as_ref().map(|g| (&*g.ann, g.units.as_slice()))
+    }
+
+    pub fn from_parts(data: Vec<i8>, scales: Vec<f32>, graph: Option<(Ann, Vec<u32>)>) -> Dense {
         debug_assert_eq!(data.len(), scales.len() * DIM);
-        Dense { data, scales, ann }
+        let graph = graph.map(|(ann, units)| Graphed::new(Arc::new(ann), units, &scales));
+        Dense { data, scales, graph }
     }
 
     /// The graph, if this store is large enough to have one.
     pub fn ann(&self) -> Option<&Ann> {
-        self.ann.as_ref()
+        self.graph.as_ref().map(|g| &*g.ann)
     }
 
-    /// Builds the graph when the store holds at least `min_units`; if the
-    /// library fails, searches stay exhaustive (and say so).
-    pub fn with_ann(self, min_units: usize) -> Dense {
+    /// Gives the vectors a graph if the store holds at least `min_units`:
+    /// `earlier`'s, carried over through `moved` (each of its unit ids → the
+    /// id here, or `u32::MAX`: gone), while it is current, else a new one.
+    /// If the library fails, searches stay exhaustive (and say so).
+    pub fn with_graph(self, min_units: usize, earlier: Option<(&Dense, &[u32])>) -> Dense {
         if self.len() < min_units {
-            return Dense { ann: None, ..self };
+            return Dense { graph: None, ..self };
+        }
+        if let Some(g) = earlier.and_then(|(d, moved)| d.graph.as_ref().map(|g| (g, moved))).map(|(g, moved)| {
+            let units = g.units.iter().map(|&u| moved.get(u as usize).copied().unwrap_or(GONE)).collect();
+            Graphed::new(g.ann.clone(), units, &self.scales)
+        }) {
+            if g.current() {
+                return Dense { graph: Some(g), ..self };
+            }
+            tracing::info!(lacks = g.outside.len(), gone = g.gone, nodes = g.ann.len(), "vector graph out of date: building it again");
         }
         let started = std::time::Instant::now();
         let vectors = self.data.chunks_exact(DIM).zip(&self.scales).map(|(v, &s)| (v, s > 0.0));
         match Ann::build(vectors) {
             Ok(ann) => {
                 tracing::info!(units = ann.len(), elapsed_ms = started.elapsed().as_millis() as u64, "vector graph built");
-                Dense { ann: Some(ann), ..self }
+                // Units without a vector have no node: keyed as gone, they are scanned if they get one.
+                let units = (0..self.len() as u32).map(|u| if self.scales[u as usize] > 0.0 { u } else { GONE }).collect();
+                let graph = Graphed::new(Arc::new(ann), units, &self.scales);
+                Dense { graph: Some(graph), ..self }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "vector graph not built: dense search stays exhaustive");
-                Dense { ann: None, ..self }
+                Dense { graph: None, ..self }
             }
         }
     }
@@ -119,33 +178,51 @@ impl Dense {
         }
     }
 
-    /// The `k` nearest units through the graph (`None`: there is none).
+    /// The `k` nearest units through the graph, and among the units it
+    /// lacks (`None`: there is no graph).
     pub fn graph_search(&self, query: &[f32], k: usize) -> Option<Result<Vec<(u32, f32)>, AnnError>> {
-        self.ann.as_ref().map(|ann| ann.search(&quantize(query).1, k))
+        let g = self.graph.as_ref()?;
+        let (scale, q) = quantize(query);
+        let live = |key: u64| g.units.get(key as usize).is_some_and(|&u| u != GONE);
+        let found = match g.ann.search(&q, k, (g.gone > 0).then_some(&live as &dyn Fn(u64) -> bool)) {
+            Ok(found) => found,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut hits: Vec<(u32, f32)> = found.into_iter().map(|(key, cosine)| (g.units[key as usize], cosine)).collect();
+        hits.extend(self.scan(g.outside.iter().copied(), scale, &q, k));
+        Some(Ok(best(hits, k)))
     }
 
     /// The exact `k` nearest units (what the graph's recall is measured against).
     pub fn exhaustive(&self, query: &[f32], k: usize) -> Vec<(u32, f32)> {
-        let (qs, q) = quantize(query);
-        let mut scored: Vec<(u32, f32)> = self
-            .data
-            .chunks_exact(DIM)
-            .zip(&self.scales)
-            .enumerate()
-            .map(|(i, (v, &s))| {
-                let dot: i32 = v.iter().zip(&q).map(|(&a, &b)| i32::from(a) * i32::from(b)).sum();
-                (i as u32, dot as f32 * s * qs)
+        let (scale, q) = quantize(query);
+        self.scan(0..self.len() as u32, scale, &q, k)
+    }
+
+    /// The `k` units of `ids` nearest to the quantised query.
+    fn scan(&self, ids: impl Iterator<Item = u32>, scale: f32, query: &[i8], k: usize) -> Vec<(u32, f32)> {
+        let scored = ids
+            .map(|i| {
+                let v = &self.data[i as usize * DIM..(i as usize + 1) * DIM];
+                let dot: i32 = v.iter().zip(query).map(|(&a, &b)| i32::from(a) * i32::from(b)).sum();
+                (i, dot as f32 * self.scales[i as usize] * scale)
             })
             .collect();
-        let k = k.min(scored.len());
-        if k == 0 {
-            return Vec::new();
-        }
-        scored.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored.truncate(k);
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored
+        best(scored, k)
     }
+}
+
+/// The `k` best of `scored`, best first (ties: the lower unit id).
+fn best(mut scored: Vec<(u32, f32)>, k: usize) -> Vec<(u32, f32)> {
+    let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    let k = k.min(scored.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    scored.select_nth_unstable_by(k - 1, order);
+    scored.truncate(k);
+    scored.sort_by(order);
+    scored
 }
 
 #[cfg(test)]
@@ -176,11 +253,43 @@ mod tests {
         assert_eq!(dense.search(&unit(0), 100).len(), 6);
 
         assert!(dense.ann().is_none());
-        let dense = dense.with_ann(6);
+        let dense = dense.with_graph(6, None);
         assert_eq!(dense.ann().map(|a| a.len()), Some(5), "from the bar on, a graph over the units with a vector");
         for i in 0..5 {
             assert_eq!(dense.search(&unit(i), 1)[0].0, i as u32);
         }
-        assert!(dense.with_ann(7).ann().is_none(), "below the bar, none");
+        assert!(dense.with_graph(7, None).ann().is_none(), "below the bar, none");
+    }
+
+    fn dense(seeds: &[usize]) -> Dense {
+        let vectors: Vec<f32> = seeds.iter().flat_map(|&s| unit(s)).collect();
+        let bytes = encode("m", &vectors);
+        let mut dense = Dense::default();
+        decode("m", &bytes, seeds.len()).unwrap().into_iter().for_each(|s| dense.push(Some(s)));
+        dense
+    }
+
+    #[test]
+    fn a_graph_is_carried_to_the_next_index_until_it_is_out_of_date() {
+        let first = dense(&(0..40).collect::<Vec<_>>()).with_graph(0, None);
+        // The next index: seed 5's article deleted (ids after it shift down), seeds 60 and 61 stored.
+        let seeds: Vec<usize> = (0..40).filter(|&s| s != 5).chain([60, 61]).collect();
+        let moved: Vec<u32> = (0..40).map(|i| if i == 5 { GONE } else if i < 5 { i } else { i - 1 }).collect();
+        let next = dense(&seeds).with_graph(0, Some((&first, &moved)));
+        assert!(std::ptr::eq(next.ann().unwrap(), first.ann().unwrap()), "carried over, not built again");
+        for (id, &seed) in seeds.iter().enumerate() {
+            assert_eq!(next.search(&unit(seed), 1)[0].0, id as u32, "seed {seed}: found under its new id, in the graph or outside it");
+        }
+        let all = next.search(&unit(5), 100);
+        let mut ids: Vec<u32> = all.iter().map(|h| h.0).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (0..41).collect::<Vec<u32>>(), "every live unit once, the gone one never");
+
+        // Twenty more stored: the graph lacks a tenth of the store or more, and is built again.
+        let more: Vec<usize> = seeds.iter().copied().chain(62..82).collect();
+        let moved: Vec<u32> = (0..41).collect();
+        let rebuilt = dense(&more).with_graph(0, Some((&next, &moved)));
+        assert!(!std::ptr::eq(rebuilt.ann().unwrap(), first.ann().unwrap()));
+        assert_eq!(rebuilt.ann().unwrap().len(), 61);
     }
 }

@@ -73,13 +73,39 @@ impl Index {
         Index { articles, units, postings, avg_len, dense: None, features: quick_cache::sync::Cache::new(cached_features.max(1)) }
     }
 
-    /// Adds unit vectors, one per unit in id order, with their graph: the
-    /// one they bring (read from a snapshot), else one built if the store
-    /// holds at least [`ANN_MIN_UNITS`].
-    pub fn with_dense(self, dense: Dense) -> Index {
+    /// Adds unit vectors, one per unit in id order, with their graph if the
+    /// store holds at least [`ANN_MIN_UNITS`]: the one they bring (read from
+    /// a snapshot), else `earlier`'s while it is current, else a new one.
+    pub fn with_dense(self, dense: Dense, earlier: Option<&Index>) -> Index {
         debug_assert_eq!(dense.len(), self.units.len());
-        let dense = if dense.ann().is_some() { dense } else { dense.with_ann(ANN_MIN_UNITS) };
+        let dense = if dense.ann().is_some() {
+            dense
+        } else {
+            let earlier = earlier.and_then(|e| e.dense().filter(|d| d.ann().is_some()).map(|d| (d, self.unit_ids_from(e))));
+            dense.with_graph(ANN_MIN_UNITS, earlier.as_ref().map(|(d, moved)| (*d, moved.as_slice())))
+        };
         Index { dense: Some(dense), ..self }
+    }
+
+    /// Each unit id of `earlier`: the same unit's id here, or `u32::MAX` if
+    /// its article is gone or changed.
+    fn unit_ids_from(&self, earlier: &Index) -> Vec<u32> {
+        let mut first = vec![0u32; self.articles.len()];
+        for (id, r) in self.units.iter().enumerate().rev() {
+            first[r.article as usize] = id as u32;
+        }
+        let here: HashMap<&str, usize> = self.articles.iter().enumerate().map(|(a, article)| (article.id.as_str(), a)).collect();
+        earlier
+            .units
+            .iter()
+            .map(|r| {
+                let was = &earlier.articles[r.article as usize];
+                match here.get(was.id.as_str()) {
+                    Some(&a) if self.articles[a].content_hash == was.content_hash && self.articles[a].units.len() == was.units.len() => first[a] + r.unit,
+                    _ => u32::MAX,
+                }
+            })
+            .collect()
     }
 
     pub fn dense(&self) -> Option<&Dense> {
@@ -152,7 +178,7 @@ mod tests {
     use crate::engine::ingest::segment::segment;
 
     fn article(id: &str, text: &str) -> Arc<Article> {
-        Arc::new(Article { id: id.into(), title: String::new(), text: text.into(), source: Default::default(), content_hash: String::new(), units: segment(text) })
+        Arc::new(Article { id: id.into(), title: String::new(), text: text.into(), source: Default::default(), content_hash: text.into(), units: segment(text) })
     }
 
     #[test]
@@ -180,5 +206,16 @@ mod tests {
             let (a, u) = evicted.unit(id);
             assert_eq!(*evicted.features(id), analyze(&evidence_text(a, u)));
         }
+    }
+
+    #[test]
+    fn units_keep_their_identity_across_indexes_while_their_article_is_unchanged() {
+        let sentences = |words: &[&str]| words.iter().map(|w| format!("The {w} factory in Leeds made forty cars in May.")).collect::<Vec<_>>().join(" ");
+        let (a, b, c) = (article("a", &sentences(&["first", "second"])), article("b", &sentences(&["third", "fourth"])), article("c", &sentences(&["fifth"])));
+        let earlier = Index::build(vec![a.clone(), b, c.clone()], 16);
+        assert_eq!(earlier.unit_count(), 5);
+        let changed = article("b", &sentences(&["third", "fourth", "last"]));
+        let later = Index::build(vec![article("0", &sentences(&["new"])), a, changed, c], 16);
+        assert_eq!(later.unit_ids_from(&earlier), vec![1, 2, u32::MAX, u32::MAX, 6]);
     }
 }

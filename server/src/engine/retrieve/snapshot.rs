@@ -5,11 +5,12 @@
 //! analyser (a hash of its sources, `build.rs`) and with the same embedder,
 //! so a stale or foreign file is never served: it is rebuilt instead.
 //!
-//! Layout: `FCI2`, then two length-prefixed postcard records (the [`Header`],
+//! Layout: `FCI3`, then two length-prefixed postcard records (the [`Header`],
 //! then the articles, unit table and postings), then the dense vectors raw
-//! (`n × DIM` i8, then `n` little-endian f32 scales), read straight into place.
+//! (`n × DIM` i8, then `n` little-endian f32 scales), read straight into place,
+//! then, with a graph, the unit id of each graph key (little-endian u32).
 //! A large store's vector graph (`super::ann`) is a second file, in usearch's
-//! own format, named by the store version it was built from, written first
+//! own format, named by the store version of the snapshot, written first
 //! and mapped, not read, on restart; the header holds its length.
 
 use std::borrow::Cow;
@@ -27,7 +28,7 @@ use super::index::{Index, UnitRef};
 use crate::engine::domain::Article;
 use crate::engine::models::DIM;
 
-const MAGIC: &[u8; 4] = b"FCI2";
+const MAGIC: &[u8; 4] = b"FCI3";
 const FILE: &str = "factcheck-index.bin";
 const GRAPH_PREFIX: &str = "factcheck-index-";
 const GRAPH_SUFFIX: &str = ".graph";
@@ -44,6 +45,8 @@ pub struct Header {
     pub units: u64,
     /// The length of the graph file; 0: no graph.
     pub graph_bytes: u64,
+    /// The graph's keys (the units of the index it was built for).
+    pub graph_keys: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -67,15 +70,16 @@ fn graph_path(dir: &Path, store_version: u64) -> PathBuf {
 pub fn save(dir: &Path, index: &Index, store_version: u64, embedder: Option<&str>) -> std::io::Result<()> {
     let dense = index.dense().filter(|_| embedder.is_some());
     // Without its graph the snapshot is still worth saving: a restart builds the graph again.
-    let graph_bytes = match dense.and_then(Dense::ann).map(|ann| save_graph(dir, ann, store_version)) {
-        Some(Ok(len)) => len,
+    let graph = match dense.and_then(Dense::graph_parts).map(|(ann, keys)| save_graph(dir, ann, store_version).map(|len| (len, keys))) {
+        Some(Ok(saved)) => Some(saved),
         Some(Err(e)) => {
             tracing::warn!(error = %e, "vector graph not saved; a restart will build it");
-            0
+            None
         }
-        None => 0,
+        None => None,
     };
-    let header = Header { analyzer: ANALYZER.into(), store_version, embedder: dense.and(embedder).map(str::to_string), units: index.units.len() as u64, graph_bytes };
+    let (graph_bytes, graph_keys) = graph.map_or((0, 0), |(len, keys)| (len, keys.len() as u64));
+    let header = Header { analyzer: ANALYZER.into(), store_version, embedder: dense.and(embedder).map(str::to_string), units: index.units.len() as u64, graph_bytes, graph_keys };
     let body = Body { articles: Cow::Borrowed(&index.articles), units: Cow::Borrowed(&index.units), postings: Cow::Borrowed(&index.postings), avg_len: index.avg_len };
     let tmp = dir.join(format!("{FILE}.tmp"));
     let mut out = BufWriter::new(File::create(&tmp)?);
@@ -92,6 +96,9 @@ pub fn save(dir: &Path, index: &Index, store_version: u64, embedder: Option<&str
             out.write_all(&piece.iter().map(|&x| x as u8).collect::<Vec<u8>>())?;
         }
         scales.iter().try_for_each(|s| out.write_all(&s.to_le_bytes()))?;
+    }
+    if let Some((_, keys)) = graph {
+        keys.iter().try_for_each(|u| out.write_all(&u.to_le_bytes()))?;
     }
     out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     std::fs::rename(&tmp, path(dir))?;
@@ -146,6 +153,7 @@ pub fn load(dir: &Path, store_version: u64, embedder: Option<&str>, cached_featu
         Err(e) => return Err(Unusable::Unreadable(e.to_string())),
     };
     let unreadable = |e: &dyn std::fmt::Display| Unusable::Unreadable(e.to_string());
+    let file_len = file.metadata().map_err(|e| unreadable(&e))?.len();
     let mut input = BufReader::with_capacity(1 << 20, file);
     let mut magic = [0u8; 4];
     input.read_exact(&mut magic).map_err(|e| unreadable(&e))?;
@@ -168,31 +176,42 @@ pub fn load(dir: &Path, store_version: u64, embedder: Option<&str>, cached_featu
             input.read_exact(&mut data).and_then(|()| input.read_exact(&mut scales)).map_err(|e| unreadable(&e))?;
             let scales: Vec<f32> = scales.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
             let data: Vec<i8> = data.into_iter().map(|x| x as i8).collect();
-            let ann = match header.graph_bytes {
+            let graph = match header.graph_bytes {
                 0 => None,
-                len => Some(load_graph(&graph_path(dir, store_version), len, &scales).map_err(|e| unreadable(&e))?),
+                len => {
+                    if header.graph_keys.saturating_mul(4) > file_len {
+                        return Err(Unusable::Unreadable(format!("{} graph keys in a file of {file_len} bytes", header.graph_keys)));
+                    }
+                    let mut keys = vec![0u8; header.graph_keys as usize * 4];
+                    input.read_exact(&mut keys).map_err(|e| unreadable(&e))?;
+                    let keys: Vec<u32> = keys.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                    Some((load_graph(&graph_path(dir, store_version), len, &keys, units).map_err(|e| unreadable(&e))?, keys))
+                }
             };
-            Some(Dense::from_parts(data, scales, ann))
+            Some(Dense::from_parts(data, scales, graph))
         }
         None => None,
     };
     let index = Index::from_parts(body.articles.into_owned(), body.units.into_owned(), body.postings.into_owned(), body.avg_len, cached_features);
     Ok(match dense {
-        Some(dense) => index.with_dense(dense),
+        Some(dense) => index.with_dense(dense, None),
         None => index,
     })
 }
 
-/// The graph file saved with this snapshot (`len` bytes, one node per unit with a vector), mapped.
-fn load_graph(file: &Path, len: u64, scales: &[f32]) -> Result<Ann, String> {
+/// The graph file saved with this snapshot (`len` bytes, at most a node per
+/// key, each key a unit id below `units` or gone), mapped.
+fn load_graph(file: &Path, len: u64, keys: &[u32], units: usize) -> Result<Ann, String> {
     let found = std::fs::metadata(file).map_err(|e| format!("graph: {e}"))?.len();
     if found != len {
         return Err(format!("graph of {found} bytes, header says {len}"));
     }
+    if keys.iter().any(|&u| u != u32::MAX && u as usize >= units) {
+        return Err(format!("a graph key maps past the {units} units"));
+    }
     let ann = Ann::view(file).map_err(|e| e.to_string())?;
-    let present = scales.iter().filter(|&&s| s > 0.0).count();
-    if ann.len() != present {
-        return Err(format!("graph of {} vectors, {present} stored", ann.len()));
+    if ann.len() > keys.len() {
+        return Err(format!("graph of {} vectors, {} keys", ann.len(), keys.len()));
     }
     Ok(ann)
 }
@@ -223,7 +242,7 @@ mod tests {
             let q: Vec<u8> = (0..DIM).map(|d| ((d * 7 + i * 13) % 251) as u8).collect();
             dense.push(Some((0.5 + i as f32, &q)));
         }
-        index.with_dense(dense)
+        index.with_dense(dense, None)
     }
 
     #[test]
@@ -232,7 +251,7 @@ mod tests {
         let plain = index(true);
         let dense = plain.dense().unwrap();
         let (data, scales) = dense.parts();
-        let graphed = index(false).with_dense(Dense::from_parts(data.to_vec(), scales.to_vec(), None).with_ann(0));
+        let graphed = index(false).with_dense(Dense::from_parts(data.to_vec(), scales.to_vec(), None).with_graph(0, None), None);
         save(dir.path(), &graphed, 5, Some("m")).unwrap();
         let loaded = load(dir.path(), 5, Some("m"), 16).unwrap();
         let (saved, loaded) = (graphed.dense().unwrap(), loaded.dense().unwrap());
@@ -249,6 +268,26 @@ mod tests {
         assert!(matches!(load(dir.path(), 6, Some("m"), 16), Err(Unusable::Unreadable(_))));
         std::fs::rename(&graph, graph_path(dir.path(), 5)).unwrap();
         assert!(matches!(load(dir.path(), 6, Some("m"), 16), Err(Unusable::Unreadable(_))), "another version's graph");
+    }
+
+    #[test]
+    fn a_carried_graph_is_saved_with_its_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = index(true);
+        let (data, scales) = plain.dense().unwrap().parts();
+        // Built for an earlier index whose first unit is gone and whose second is unit 0 here; unit 1 is newer.
+        let ann = Ann::build([(&data[DIM..], true), (&data[..DIM], true)].into_iter()).unwrap();
+        let carried = Dense::from_parts(data.to_vec(), scales.to_vec(), Some((ann, vec![u32::MAX, 0])));
+        let saved = index(false).with_dense(carried, None);
+        save(dir.path(), &saved, 7, Some("m")).unwrap();
+        let loaded = load(dir.path(), 7, Some("m"), 16).unwrap();
+        assert_eq!(loaded.dense().unwrap().graph_parts().unwrap().1, &[u32::MAX, 0]);
+        for d in [1, 2, 3] {
+            let probe: Vec<f32> = (0..DIM).map(|i| if i == d { 1.0 } else { 0.0 }).collect();
+            let found = loaded.dense().unwrap().search(&probe, 5);
+            assert_eq!(found, saved.dense().unwrap().search(&probe, 5));
+            assert_eq!(found.iter().map(|h| h.0).collect::<Vec<_>>(), saved.dense().unwrap().exhaustive(&probe, 5).iter().map(|h| h.0).collect::<Vec<_>>());
+        }
     }
 
     #[test]
