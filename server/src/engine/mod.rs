@@ -283,7 +283,7 @@ impl Engine {
         Ok(())
     }
 
-    /// Rebuilds the in-memory index from the store.
+    /// Rebuilds the in-memory index from the store, on the current one.
     fn reindex(&self) -> Result<()> {
         // Read first: a write racing the rebuild makes the index look older than it is, never newer.
         let store_version = self.store.version()?;
@@ -292,9 +292,10 @@ impl Engine {
             Some(models) => Some(self.load_vectors(models, &articles)?),
             None => None,
         };
-        let mut index = Index::build(articles, self.cached_sentences);
+        let earlier = self.index();
+        let mut index = Index::build_on(articles, self.cached_sentences, Some(&earlier));
         if let Some(dense) = dense {
-            index = index.with_dense(dense, Some(&self.index()));
+            index = index.with_dense(dense, Some(&earlier));
         }
         self.install(index, store_version, IndexOrigin::Store);
         Ok(())

@@ -1,5 +1,6 @@
 //! In-memory BM25 index over claim units, built from the store at start and
-//! after each ingest. Terms are the analyser's canonical terms, so aliases,
+//! after each write (on the index before it: only new or changed articles
+//! are analysed). Terms are the analyser's canonical terms, so aliases,
 //! synonyms and negated roots ("unlimited" → "limit") meet in one posting.
 //! The features of each unit, analysed at build, are kept in a bounded cache
 //! for the judge, so that a candidate is analysed once, not on every query.
@@ -40,29 +41,56 @@ impl Index {
     /// Indexes the units of `articles`, keeping the features of up to
     /// `cached_features` of them.
     pub fn build(articles: Vec<Arc<Article>>, cached_features: usize) -> Index {
+        Self::build_on(articles, cached_features, None)
+    }
+
+    /// The index `build` makes, reusing what `earlier` (an index of the same
+    /// store before some writes) holds of the articles it has unchanged:
+    /// their units are not analysed again (most of a rebuild's time), their
+    /// postings are carried over under the units' new ids.
+    pub fn build_on(articles: Vec<Arc<Article>>, cached_features: usize, earlier: Option<&Index>) -> Index {
         let features = quick_cache::sync::Cache::new(cached_features.max(1));
         let mut index = Index { articles, units: Vec::new(), postings: HashMap::default(), avg_len: 1.0, dense: None, features };
+        let was = earlier.map(|e| first_units_in(&index.articles, e)).unwrap_or_default();
+        let mut moved = vec![GONE; earlier.map_or(0, |e| e.units.len())];
+        let mut fresh: HashMap<String, Vec<(u32, u16)>> = HashMap::default();
         let mut total_len = 0u64;
         for (a, article) in index.articles.iter().enumerate() {
             for (u, unit) in article.units.iter().enumerate() {
                 let id = index.units.len() as u32;
-                let features = analyze(&evidence_text(article, unit));
-                let mut tf: HashMap<&str, u16> = HashMap::default();
-                for t in features.terms() {
-                    *tf.entry(t).or_default() += 1;
-                }
-                let len = features.tokens.len() as u32;
+                let len = match (earlier, was.get(a).copied().flatten()) {
+                    (Some(earlier), Some(first)) => {
+                        let old = first + u as u32;
+                        moved[old as usize] = id;
+                        if (id as usize) < cached_features
+                            && let Some(f) = earlier.features.get(&old)
+                        {
+                            index.features.insert(id, f);
+                        }
+                        earlier.units[old as usize].len
+                    }
+                    _ => {
+                        let features = analyze(&evidence_text(article, unit));
+                        let mut tf: HashMap<&str, u16> = HashMap::default();
+                        for t in features.terms() {
+                            *tf.entry(t).or_default() += 1;
+                        }
+                        for (term, n) in tf {
+                            fresh.entry(term.to_string()).or_default().push((id, n));
+                        }
+                        let len = features.tokens.len() as u32;
+                        // Beyond the cache's capacity, inserting would only evict.
+                        if (id as usize) < cached_features {
+                            index.features.insert(id, Arc::new(features));
+                        }
+                        len
+                    }
+                };
                 total_len += u64::from(len);
-                for (term, n) in tf {
-                    index.postings.entry(term.to_string()).or_default().push((id, n));
-                }
                 index.units.push(UnitRef { article: a as u32, unit: u as u32, len });
-                // Beyond the cache's capacity, inserting would only evict.
-                if (id as usize) < cached_features {
-                    index.features.insert(id, Arc::new(features));
-                }
             }
         }
+        index.postings = merged_postings(earlier.map(|e| (&e.postings, moved.as_slice())), fresh);
         index.avg_len = if index.units.is_empty() { 1.0 } else { total_len as f32 / index.units.len() as f32 };
         index
     }
@@ -90,22 +118,16 @@ impl Index {
     /// Each unit id of `earlier`: the same unit's id here, or `u32::MAX` if
     /// its article is gone or changed.
     fn unit_ids_from(&self, earlier: &Index) -> Vec<u32> {
-        let mut first = vec![0u32; self.articles.len()];
-        for (id, r) in self.units.iter().enumerate().rev() {
-            first[r.article as usize] = id as u32;
+        let mut moved = vec![GONE; earlier.units.len()];
+        let mut id = 0u32;
+        for (article, first) in self.articles.iter().zip(first_units_in(&self.articles, earlier)) {
+            let n = article.units.len() as u32;
+            if let Some(first) = first {
+                (0..n).for_each(|u| moved[(first + u) as usize] = id + u);
+            }
+            id += n;
         }
-        let here: HashMap<&str, usize> = self.articles.iter().enumerate().map(|(a, article)| (article.id.as_str(), a)).collect();
-        earlier
-            .units
-            .iter()
-            .map(|r| {
-                let was = &earlier.articles[r.article as usize];
-                match here.get(was.id.as_str()) {
-                    Some(&a) if self.articles[a].content_hash == was.content_hash && self.articles[a].units.len() == was.units.len() => first[a] + r.unit,
-                    _ => u32::MAX,
-                }
-            })
-            .collect()
+        moved
     }
 
     pub fn dense(&self) -> Option<&Dense> {
@@ -172,6 +194,50 @@ impl Index {
     }
 }
 
+/// A unit id of an earlier index whose unit is gone.
+const GONE: u32 = u32::MAX;
+
+/// For each of `articles`, the id of its first unit in `earlier` if that
+/// holds it unchanged (same id, content and unit count), else `None`.
+fn first_units_in(articles: &[Arc<Article>], earlier: &Index) -> Vec<Option<u32>> {
+    let mut first = vec![0u32; earlier.articles.len()];
+    for (id, r) in earlier.units.iter().enumerate().rev() {
+        first[r.article as usize] = id as u32;
+    }
+    let there: HashMap<&str, usize> = earlier.articles.iter().enumerate().map(|(a, article)| (article.id.as_str(), a)).collect();
+    articles
+        .iter()
+        .map(|article| {
+            let &a = there.get(article.id.as_str())?;
+            let was = &earlier.articles[a];
+            (was.content_hash == article.content_hash && was.units.len() == article.units.len() && !was.units.is_empty()).then(|| first[a])
+        })
+        .collect()
+}
+
+/// `earlier`'s postings under the units' new ids (`moved`; gone ones
+/// dropped), merged with those of the units analysed now, each list in
+/// unit-id order as `Index::build` makes it.
+fn merged_postings(earlier: Option<(&HashMap<String, Vec<(u32, u16)>>, &[u32])>, fresh: HashMap<String, Vec<(u32, u16)>>) -> HashMap<String, Vec<(u32, u16)>> {
+    let mut postings: HashMap<String, Vec<(u32, u16)>> = HashMap::default();
+    if let Some((earlier, moved)) = earlier {
+        for (term, list) in earlier {
+            // Unchanged articles keep their order, so the new ids stay ascending.
+            let kept: Vec<(u32, u16)> = list.iter().filter_map(|&(id, tf)| Some(moved[id as usize]).filter(|&m| m != GONE).map(|m| (m, tf))).collect();
+            if !kept.is_empty() {
+                postings.insert(term.clone(), kept);
+            }
+        }
+    }
+    for (term, list) in fresh {
+        let merged = postings.entry(term).or_default();
+        merged.extend(list);
+        // Two ascending runs: the stable sort merges them in linear time.
+        merged.sort_by_key(|&(id, _)| id);
+    }
+    postings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +283,23 @@ mod tests {
         let changed = article("b", &sentences(&["third", "fourth", "last"]));
         let later = Index::build(vec![article("0", &sentences(&["new"])), a, changed, c], 16);
         assert_eq!(later.unit_ids_from(&earlier), vec![1, 2, u32::MAX, u32::MAX, 6]);
+    }
+
+    #[test]
+    fn an_index_built_on_an_earlier_one_is_the_one_built_from_scratch() {
+        let sentences = |words: &[&str]| words.iter().map(|w| format!("The {w} mill in Leeds made {w} carpets in May.")).collect::<Vec<_>>().join(" ");
+        let a = article("a", &sentences(&["wool", "silk"]));
+        let (c, d) = (article("c", &sentences(&["jute"])), article("d", &sentences(&["cotton", "wool"])));
+        let earlier = Index::build(vec![a.clone(), article("b", &sentences(&["linen"])), c.clone(), d.clone()], 16);
+        // "0" is new, "b" changed, "c" deleted, "a" and "d" unchanged.
+        let articles = vec![article("0", &sentences(&["silk", "hemp"])), a, article("b", &sentences(&["linen", "wool"])), d];
+        let built = Index::build(articles.clone(), 16);
+        let on = Index::build_on(articles, 16, Some(&earlier));
+        let sorted = |i: &Index| i.postings.iter().map(|(t, l)| (t.clone(), l.clone())).collect::<std::collections::BTreeMap<_, _>>();
+        assert_eq!(sorted(&on), sorted(&built));
+        assert!(on.postings.get("jute").is_none(), "the deleted article's terms are gone");
+        assert_eq!(format!("{:?}", on.units), format!("{:?}", built.units));
+        assert_eq!(on.avg_len, built.avg_len);
+        assert_eq!(*on.features(2), *built.features(2), "a carried unit's features are its own");
     }
 }
