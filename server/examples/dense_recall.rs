@@ -49,9 +49,8 @@ fn main() -> anyhow::Result<()> {
         built_ms = 0;
         dense
     } else {
-        let (data, scales) = dense.parts();
         let started = Instant::now();
-        built = Dense::from_parts(data.to_vec(), scales.to_vec(), None).with_graph(0, None);
+        built = dense.without_graph().with_graph(0, None);
         built_ms = started.elapsed().as_millis();
         &built
     };

@@ -32,7 +32,7 @@
 //! ├── retrieve/       candidate sentences for a claim
 //! │   ├── mod.rs          reciprocal-rank fusion of the two retrievers
 //! │   ├── index.rs        BM25 postings, the unit table, analysed units (cached)
-//! │   ├── dense.rs        int8 unit vectors, exhaustive cosine search
+//! │   ├── dense.rs        int8 unit vectors (mapped from the snapshot), exhaustive cosine search
 //! │   ├── ann.rs          the HNSW graph over them (usearch), for large stores
 //! │   └── snapshot.rs     the index (and graph) saved beside the store, read back on restart
 //! └── judge/          stance of each candidate, and the verdict
@@ -166,6 +166,7 @@ impl EngineBuilder {
             models,
             cached_sentences: self.cached_sentences,
             saved_version: Mutex::new(None),
+            reindexing: Mutex::new(()),
             data_dir: self.data_dir,
         };
         engine.load_index(store_version, snapshot)?;
@@ -203,6 +204,8 @@ pub struct Engine {
     cached_sentences: usize,
     /// The store version of the index snapshot on disk; held while one is written.
     saved_version: Mutex<Option<u64>>,
+    /// Held while the index is rebuilt.
+    reindexing: Mutex<()>,
     data_dir: PathBuf,
 }
 
@@ -283,22 +286,43 @@ impl Engine {
         Ok(())
     }
 
-    /// Rebuilds the in-memory index from the store, on the current one.
+    /// Rebuilds the in-memory index from the store, on the current one: only
+    /// the articles written since it are read back and analysed.
     fn reindex(&self) -> Result<()> {
+        // One at a time: each builds on the index before it.
+        let _one = self.reindexing.lock().unwrap_or_else(|e| e.into_inner());
         // Read first: a write racing the rebuild makes the index look older than it is, never newer.
         let store_version = self.store.version()?;
-        let articles = self.store.articles().map(|a| a.map(Arc::new)).collect::<Result<Vec<_>>>()?;
-        let dense = match &self.models {
-            Some(models) => Some(self.load_vectors(models, &articles)?),
-            None => None,
+        let (earlier, earlier_version) = {
+            let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+            (current.index.clone(), current.store_version)
         };
-        let earlier = self.index();
+        let articles = self.stored_articles(&earlier, earlier_version, store_version)?;
         let mut index = Index::build_on(articles, self.cached_sentences, Some(&earlier));
-        if let Some(dense) = dense {
+        if let Some(models) = &self.models {
+            let dense = self.load_vectors(models, &index, &earlier)?;
             index = index.with_dense(dense, Some(&earlier));
         }
         self.install(index, store_version, IndexOrigin::Store);
-        Ok(())
+        self.store.forget_changes(store_version)
+    }
+
+    /// The stored articles: `earlier`'s (made at `since`), with those the
+    /// change log lists read again; all of them, read from the store, when
+    /// the log does not cover `since..=through` or lists most of them.
+    fn stored_articles(&self, earlier: &Index, since: u64, through: u64) -> Result<Vec<Arc<Article>>> {
+        let changed = match self.store.changed_since(since, through)? {
+            Some(ids) if ids.len() < earlier.article_count() / 2 => ids,
+            _ => return self.store.articles().map(|a| a.map(Arc::new)).collect(),
+        };
+        let changed_ids: rustc_hash::FxHashSet<&str> = changed.iter().map(String::as_str).collect();
+        let mut articles: Vec<Arc<Article>> = earlier.articles().iter().filter(|a| !changed_ids.contains(a.id.as_str())).cloned().collect();
+        for id in &changed {
+            articles.extend(self.store.get(id)?.map(Arc::new));
+        }
+        // The store's order (sled orders keys bytewise, as `str` does).
+        articles.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(articles)
     }
 
     /// Makes `index` the one verification reads.
@@ -306,13 +330,21 @@ impl Engine {
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Current { index: Arc::new(index), store_version, origin };
     }
 
-    /// The stored unit vectors of `articles`, embedding (and storing) those
-    /// that have none from the current embedder.
-    fn load_vectors(&self, models: &Models, articles: &[Arc<Article>]) -> Result<Dense> {
-        let mut dense = Dense::default();
+    /// The unit vectors of `index`'s articles: `earlier`'s for those it holds
+    /// unchanged, else the stored ones, embedding (and storing) those that
+    /// have none from the current embedder.
+    fn load_vectors(&self, models: &Models, index: &Index, earlier: &Index) -> Result<Dense> {
+        let carried = earlier.dense().map(|d| (d, index.first_units_in(earlier)));
+        let mut dense = carried.as_ref().map_or_else(Dense::default, |(d, _)| Dense::after(d));
         let mut embedded = 0;
-        for article in articles {
+        for (a, article) in index.articles().iter().enumerate() {
             let n = article.units.len();
+            if let Some((d, first)) = &carried
+                && let Some(first) = first[a]
+            {
+                (first..first + n as u32).for_each(|u| dense.carry(d, u));
+                continue;
+            }
             let stored = self.store.vectors(&article.id)?;
             let fresh;
             let vectors = match stored.as_ref().and_then(|v| dense::decode(&models.embedder_id, v, n)) {
@@ -612,6 +644,29 @@ mod tests {
         assert_eq!(engine.index_origin(), IndexOrigin::Store);
         assert_eq!(engine.unit_count(), 2);
         assert_eq!(engine.verify(claim, 3, false).unwrap().verdict, before.verdict);
+    }
+
+    #[test]
+    fn a_write_reads_back_what_it_changed_and_makes_the_index_a_rebuild_makes() {
+        let dir = tempfile::tempdir().unwrap();
+        let article = |id: &str, text: &str| NewArticle { id: id.into(), text: text.into(), ..NewArticle::default() };
+        let claims = ["China supplied machine tools to Russia.", "Paris was sunny on Tuesday.", "Oslo has a new harbour.", "Rome won the cup."];
+        let (ids, answers) = {
+            let engine = Engine::open(dir.path()).unwrap();
+            let texts = ["China supplied machine tools to Russia in 2023.", "The weather in Paris was rainy on Tuesday.", "Lima built a bridge.", "Oslo opened a new harbour in May.", "Quito held an election."];
+            engine.ingest(texts.iter().enumerate().map(|(i, t)| article(&format!("a{i}"), t)).collect()).unwrap();
+            engine.ingest(vec![article("a1", "The weather in Paris was sunny on Tuesday.")]).unwrap();
+            assert!(engine.delete("a3").unwrap());
+            engine.ingest(vec![article("a0b", "Rome won the cup in June.")]).unwrap();
+            assert_eq!(engine.store.changed_since(0, engine.store_version().unwrap()).unwrap(), None, "read back through the log, then forgotten");
+            let ids: Vec<String> = engine.index().articles().iter().map(|a| a.id.clone()).collect();
+            (ids, claims.map(|c| engine.verify(c, 3, false).unwrap()))
+        };
+        assert_eq!(ids, ["a0", "a0b", "a1", "a2", "a4"]);
+        let rebuilt = store::retry_locked(|| Engine::open(dir.path())).unwrap();
+        assert_eq!(rebuilt.index_origin(), IndexOrigin::Store);
+        assert_eq!(claims.map(|c| rebuilt.verify(c, 3, false).unwrap()), answers);
+        assert_eq!(answers[1].verdict, Verdict::Supported, "the replaced text is the one served");
     }
 
     #[test]

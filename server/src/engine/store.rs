@@ -7,6 +7,9 @@
 //!   with the version bump, so a crash never leaves half an article visible.
 //! - `vectors`: article id → its units' dense vectors (see `retrieve::dense`), written
 //!   in the same transaction; derived data, redone when the embedder changes.
+//! - `changes`: store version (u64 BE) → the id of the article that write
+//!   stored or deleted, in the same transaction: the next index reads back
+//!   only those articles. Forgotten once an index holds them.
 
 use std::path::Path;
 
@@ -26,6 +29,7 @@ pub struct Store {
     articles: sled::Tree,
     vectors: sled::Tree,
     meta: sled::Tree,
+    changes: sled::Tree,
 }
 
 impl Store {
@@ -35,6 +39,7 @@ impl Store {
         let articles = db.open_tree("articles")?;
         let meta = db.open_tree("meta")?;
         let vectors = db.open_tree("vectors")?;
+        let changes = db.open_tree("changes")?;
         match meta.get(SCHEMA_KEY)? {
             Some(v) if v.as_ref() != SCHEMA_VERSION.to_string().as_bytes() => {
                 return Err(Error::Schema { found: String::from_utf8_lossy(&v).into_owned(), expected: SCHEMA_VERSION });
@@ -44,7 +49,7 @@ impl Store {
                 meta.insert(SCHEMA_KEY, SCHEMA_VERSION.to_string().as_bytes())?;
             }
         }
-        Ok(Store { db, articles, vectors, meta })
+        Ok(Store { db, articles, vectors, meta, changes })
     }
 
     /// Monotonic version of the stored corpus; changes on every write.
@@ -85,14 +90,14 @@ impl Store {
         };
         let bytes = serde_json::to_vec(article).map_err(|e| Error::Internal(e.to_string()))?;
         let vectors = vectors()?;
-        (&self.articles, &self.vectors, &self.meta)
-            .transaction(|(articles, stored_vectors, meta)| {
+        (&self.articles, &self.vectors, &self.meta, &self.changes)
+            .transaction(|(articles, stored_vectors, meta, changes)| {
                 articles.insert(article.id.as_bytes(), bytes.as_slice())?;
                 match &vectors {
                     Some(v) => stored_vectors.insert(article.id.as_bytes(), v.as_slice())?,
                     None => stored_vectors.remove(article.id.as_bytes())?,
                 };
-                bump_version(meta, sequence)?;
+                bump_version(meta, changes, &article.id, sequence)?;
                 Ok::<_, ConflictableTransactionError<()>>(())
             })
             .map_err(transaction_error)?;
@@ -102,8 +107,8 @@ impl Store {
     /// Removes an article atomically (with the ingest-stream `sequence` it
     /// was read from); false if there was none.
     pub fn delete(&self, id: &str, sequence: Option<u64>) -> Result<bool> {
-        let removed = (&self.articles, &self.vectors, &self.meta)
-            .transaction(|(articles, vectors, meta)| {
+        let removed = (&self.articles, &self.vectors, &self.meta, &self.changes)
+            .transaction(|(articles, vectors, meta, changes)| {
                 if articles.remove(id.as_bytes())?.is_none() {
                     if let Some(seq) = sequence {
                         meta.insert(APPLIED_KEY, &seq.to_be_bytes())?;
@@ -111,7 +116,7 @@ impl Store {
                     return Ok(false);
                 }
                 vectors.remove(id.as_bytes())?;
-                bump_version(meta, sequence)?;
+                bump_version(meta, changes, id, sequence)?;
                 Ok::<_, ConflictableTransactionError<()>>(true)
             })
             .map_err(transaction_error)?;
@@ -154,6 +159,30 @@ impl Store {
         self.articles.len()
     }
 
+    /// The ids of the articles written after store version `since`, if the
+    /// change log still holds every write up to `through` (else `None`:
+    /// read them all). Writes after `through` may be listed too.
+    pub fn changed_since(&self, since: u64, through: u64) -> Result<Option<Vec<String>>> {
+        let mut ids = Vec::new();
+        let mut logged = 0;
+        for entry in self.changes.range((since + 1).to_be_bytes()..) {
+            let (version, id) = entry?;
+            logged += u64::from(decode_u64(&version) <= through);
+            ids.push(String::from_utf8_lossy(&id).into_owned());
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok((logged == through.saturating_sub(since)).then_some(ids))
+    }
+
+    /// Drops the change log up to store version `through` (an index holds those writes).
+    pub fn forget_changes(&self, through: u64) -> Result<()> {
+        for entry in self.changes.range(..=through.to_be_bytes()) {
+            self.changes.remove(entry?.0)?;
+        }
+        Ok(())
+    }
+
     /// Makes every write so far durable.
     pub fn flush(&self) -> Result<()> {
         self.db.flush()?;
@@ -161,11 +190,12 @@ impl Store {
     }
 }
 
-/// Inside a write's transaction: the next store version, and the stream
-/// sequence the write came from.
-fn bump_version(meta: &sled::transaction::TransactionalTree, sequence: Option<u64>) -> sled::transaction::ConflictableTransactionResult<(), ()> {
+/// Inside a write's transaction: the next store version, the article it
+/// changed (in the change log), and the stream sequence the write came from.
+fn bump_version(meta: &sled::transaction::TransactionalTree, changes: &sled::transaction::TransactionalTree, id: &str, sequence: Option<u64>) -> sled::transaction::ConflictableTransactionResult<(), ()> {
     let next = meta.get(VERSION_KEY)?.map_or(0, |v| decode_u64(&v)) + 1;
     meta.insert(VERSION_KEY, &next.to_be_bytes())?;
+    changes.insert(&next.to_be_bytes(), id.as_bytes())?;
     if let Some(seq) = sequence {
         meta.insert(APPLIED_KEY, &seq.to_be_bytes())?;
     }
@@ -243,6 +273,23 @@ mod tests {
         // Local writes leave it alone.
         store.put(&article("b", "two"), || Ok(None), None).unwrap();
         assert_eq!(store.applied_sequence().unwrap(), 4);
+    }
+
+    #[test]
+    fn logs_the_article_of_each_write_until_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for (id, text) in [("a", "one"), ("b", "two"), ("a", "one"), ("a", "three")] {
+            store.put(&article(id, text), || Ok(None), None).unwrap();
+        }
+        store.delete("b", None).unwrap();
+        assert_eq!(store.version().unwrap(), 4, "the unchanged write is no version");
+        assert_eq!(store.changed_since(0, 4).unwrap(), Some(vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(store.changed_since(2, 4).unwrap(), Some(vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(store.changed_since(3, 3).unwrap(), Some(vec!["b".to_string()]), "later writes may be listed");
+        store.forget_changes(2).unwrap();
+        assert_eq!(store.changed_since(2, 4).unwrap(), Some(vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(store.changed_since(1, 4).unwrap(), None, "the log no longer covers version 2");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Dense vectors of claim units for semantic retrieval: int8 with one scale per
 //! vector (a quarter of f32's memory; cosine order barely moves), stored beside
-//! each article. Searched exhaustively (a few ms per 50k units), or through an
+//! each article, mapped from the index snapshot after a restart (and shared
+//! by the indexes after it), else held in memory. Searched exhaustively (a few ms per 50k units), or through an
 //! HNSW graph (`super::ann`) once a store holds [`ANN_MIN_UNITS`]. A graph
 //! outlives the index it was built for: the next one, after a write, maps its
 //! keys to its own unit ids and scans the units stored since.
@@ -51,12 +52,45 @@ const GONE: u32 = u32::MAX;
 /// graph build (11 min at 1M sentences), and the units it lacks are scanned.
 const REBUILD_SHARE: usize = 10;
 
-/// All unit vectors of an index, in unit-id order, and their graph if large.
+/// All unit vectors of an index, by unit id, and their graph if large.
 #[derive(Default)]
 pub struct Dense {
-    data: Vec<i8>,
+    /// Rows mapped from the snapshot read at restart, shared by the indexes after it.
+    mapped: Option<Arc<MappedRows>>,
+    /// Rows in memory: vectors stored since that snapshot, or all of them without one.
+    own: Vec<i8>,
+    /// Each unit's row: below the mapped row count, a mapped row, else the own row past it.
+    rows: Vec<u32>,
     scales: Vec<f32>,
     graph: Option<Graphed>,
+}
+
+/// Rows of `DIM` i8 in a file mapped read-only: a snapshot's vectors. Only the
+/// rows read are paged in, so a restart reads none and the resident memory
+/// holds what searches touch (at 1M sentences the graph has its own copy).
+pub struct MappedRows {
+    map: memmap2::Mmap,
+    offset: usize,
+    rows: usize,
+}
+
+impl MappedRows {
+    /// `rows` rows from byte `offset` of `file`.
+    pub fn map(file: &std::fs::File, offset: usize, rows: usize) -> std::io::Result<MappedRows> {
+        // SAFETY: snapshot files are written under another name and renamed into
+        // place, never changed in place, so the mapped bytes cannot change.
+        let map = unsafe { memmap2::Mmap::map(file)? };
+        if offset.checked_add(rows.saturating_mul(DIM)).is_none_or(|end| end > map.len()) {
+            return Err(std::io::Error::other(format!("{rows} vectors from byte {offset} pass the end of a {}-byte file", map.len())));
+        }
+        Ok(MappedRows { map, offset, rows })
+    }
+
+    fn row(&self, r: usize) -> &[i8] {
+        let bytes = &self.map[self.offset + r * DIM..self.offset + (r + 1) * DIM];
+        // SAFETY: i8 and u8 have the same size and alignment, and every bit pattern is valid for both.
+        unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<i8>(), DIM) }
+    }
 }
 
 /// A graph, built for this index or an earlier one, as this index sees it.
@@ -90,21 +124,69 @@ impl Graphed {
 impl Dense {
     /// Appends one unit's stored vector (`None`: a unit without one never matches).
     pub fn push(&mut self, stored: Option<(f32, &[u8])>) {
+        self.rows.push(self.next_own_row());
         match stored {
             Some((scale, q)) => {
                 self.scales.push(scale);
-                self.data.extend(q.iter().map(|&x| x as i8));
+                self.own.extend(q.iter().map(|&x| x as i8));
             }
             None => {
                 self.scales.push(0.0);
-                self.data.extend(std::iter::repeat_n(0, DIM));
+                self.own.extend(std::iter::repeat_n(0, DIM));
             }
         }
     }
 
-    /// The vectors (`len() × DIM`) and their scales, as a snapshot saves them.
-    pub fn parts(&self) -> (&[i8], &[f32]) {
-        (&self.data, &self.scales)
+    /// Empty vectors for the index after `earlier`, sharing its mapped rows.
+    pub fn after(earlier: &Dense) -> Dense {
+        Dense { mapped: earlier.mapped.clone(), ..Dense::default() }
+    }
+
+    /// Appends `earlier`'s vector of its unit `unit` (made by `Dense::after(earlier)`):
+    /// a mapped row is shared, not copied.
+    pub fn carry(&mut self, earlier: &Dense, unit: u32) {
+        let row = earlier.rows[unit as usize];
+        let shared = |m: &Arc<MappedRows>| (row as usize) < m.rows && earlier.mapped.as_ref().is_some_and(|e| Arc::ptr_eq(e, m));
+        if self.mapped.as_ref().is_some_and(shared) {
+            self.rows.push(row);
+        } else {
+            self.rows.push(self.next_own_row());
+            self.own.extend_from_slice(earlier.vector(unit));
+        }
+        self.scales.push(earlier.scales[unit as usize]);
+    }
+
+    /// The same vectors, without a graph.
+    pub fn without_graph(&self) -> Dense {
+        let mut copy = Dense::after(self);
+        (0..self.len() as u32).for_each(|u| copy.carry(self, u));
+        copy
+    }
+
+    fn mapped_rows(&self) -> usize {
+        self.mapped.as_ref().map_or(0, |m| m.rows)
+    }
+
+    /// The row id of the next vector held in memory.
+    fn next_own_row(&self) -> u32 {
+        (self.mapped_rows() + self.own.len() / DIM) as u32
+    }
+
+    /// The vector of `unit` (`DIM` i8; all zero without one).
+    pub fn vector(&self, unit: u32) -> &[i8] {
+        let row = self.rows[unit as usize] as usize;
+        match &self.mapped {
+            Some(m) if row < m.rows => m.row(row),
+            _ => {
+                let r = row - self.mapped_rows();
+                &self.own[r * DIM..(r + 1) * DIM]
+            }
+        }
+    }
+
+    /// Each unit's scale (0: no vector), as a snapshot saves them.
+    pub fn scales(&self) -> &[f32] {
+        &self.scales
     }
 
     /// The graph and each of its keys' unit id here ([`u32::MAX`]: gone), as a snapshot saves them.
@@ -112,10 +194,23 @@ impl Dense {
         self.graph.as_ref().map(|g| (&*g.ann, g.units.as_slice()))
     }
 
+    /// Vectors held in memory (`scales.len() × DIM`, in unit order).
     pub fn from_parts(data: Vec<i8>, scales: Vec<f32>, graph: Option<(Ann, Vec<u32>)>) -> Dense {
         debug_assert_eq!(data.len(), scales.len() * DIM);
-        let graph = graph.map(|(ann, units)| Graphed::new(Arc::new(ann), units, &scales));
-        Dense { data, scales, graph }
+        let rows = (0..scales.len() as u32).collect();
+        Self::with_parts(Dense { mapped: None, own: data, rows, scales, graph: None }, graph)
+    }
+
+    /// Vectors mapped from a snapshot (one row per scale, in unit order).
+    pub fn from_mapped(mapped: MappedRows, scales: Vec<f32>, graph: Option<(Ann, Vec<u32>)>) -> Dense {
+        debug_assert_eq!(mapped.rows, scales.len());
+        let rows = (0..scales.len() as u32).collect();
+        Self::with_parts(Dense { mapped: Some(Arc::new(mapped)), own: Vec::new(), rows, scales, graph: None }, graph)
+    }
+
+    fn with_parts(self, graph: Option<(Ann, Vec<u32>)>) -> Dense {
+        let graph = graph.map(|(ann, units)| Graphed::new(Arc::new(ann), units, &self.scales));
+        Dense { graph, ..self }
     }
 
     /// The graph, if this store is large enough to have one.
@@ -141,7 +236,7 @@ impl Dense {
             tracing::info!(lacks = g.outside.len(), gone = g.gone, nodes = g.ann.len(), "vector graph out of date: building it again");
         }
         let started = std::time::Instant::now();
-        let vectors = self.data.chunks_exact(DIM).zip(&self.scales).map(|(v, &s)| (v, s > 0.0));
+        let vectors = (0..self.len() as u32).map(|u| (self.vector(u), self.scales[u as usize] > 0.0));
         match Ann::build(vectors) {
             Ok(ann) => {
                 tracing::info!(units = ann.len(), elapsed_ms = started.elapsed().as_millis() as u64, "vector graph built");
@@ -203,7 +298,7 @@ impl Dense {
     fn scan(&self, ids: impl Iterator<Item = u32>, scale: f32, query: &[i8], k: usize) -> Vec<(u32, f32)> {
         let scored = ids
             .map(|i| {
-                let v = &self.data[i as usize * DIM..(i as usize + 1) * DIM];
+                let v = self.vector(i);
                 let dot: i32 = v.iter().zip(query).map(|(&a, &b)| i32::from(a) * i32::from(b)).sum();
                 (i, dot as f32 * self.scales[i as usize] * scale)
             })
@@ -267,6 +362,31 @@ mod tests {
         let mut dense = Dense::default();
         decode("m", &bytes, seeds.len()).unwrap().into_iter().for_each(|s| dense.push(Some(s)));
         dense
+    }
+
+    #[test]
+    fn mapped_vectors_are_shared_by_the_next_index_not_copied() {
+        let plain = dense(&[1, 2, 3]);
+        let mut file = tempfile::tempfile().unwrap();
+        let bytes: Vec<u8> = (0..3).flat_map(|u| plain.vector(u).iter().map(|&x| x as u8).collect::<Vec<_>>()).collect();
+        std::io::Write::write_all(&mut file, &[[7u8; 5].as_slice(), &bytes].concat()).unwrap();
+        assert!(MappedRows::map(&file, 5, 4).is_err(), "past the end of the file");
+        let mapped = Dense::from_mapped(MappedRows::map(&file, 5, 3).unwrap(), plain.scales().to_vec(), None);
+        assert_eq!(mapped.search(&unit(2), 3), plain.search(&unit(2), 3));
+        // The next index: unit 0 gone, units 1 and 2 unchanged, one unit stored since.
+        let mut next = Dense::after(&mapped);
+        next.carry(&mapped, 2);
+        next.carry(&mapped, 1);
+        let four = dense(&[4]);
+        let stored: Vec<u8> = four.vector(0).iter().map(|&x| x as u8).collect();
+        next.push(Some((four.scales()[0], &stored)));
+        assert_eq!(next.own.len(), DIM, "only the new vector is held in memory");
+        assert_eq!([next.vector(0), next.vector(1), next.vector(2)], [plain.vector(2), plain.vector(1), four.vector(0)]);
+        // Carried again, the in-memory row is copied and the mapped ones shared.
+        let mut after = Dense::after(&next);
+        (0..3).for_each(|u| after.carry(&next, u));
+        assert_eq!((after.own.len(), after.vector(2)), (DIM, next.vector(2)));
+        assert_eq!(after.search(&unit(4), 1)[0].0, 2);
     }
 
     #[test]

@@ -130,6 +130,17 @@ impl Index {
         moved
     }
 
+    /// The indexed articles, in id order.
+    pub fn articles(&self) -> &[Arc<Article>] {
+        &self.articles
+    }
+
+    /// For each article here, its first unit id in `earlier` if that holds it
+    /// unchanged (same id, content and unit count).
+    pub fn first_units_in(&self, earlier: &Index) -> Vec<Option<u32>> {
+        first_units_in(&self.articles, earlier)
+    }
+
     pub fn dense(&self) -> Option<&Dense> {
         self.dense.as_ref()
     }
