@@ -66,6 +66,25 @@ fn models_load_while_the_snapshot_is_read() {
     assert!(engine.index().dense().is_none());
 }
 
+/// A restart serves on one session per model; the others are made beside it,
+/// once, and answer alike.
+#[test]
+fn further_model_sessions_open_after_the_first() {
+    let Some(shared) = models_or_skip() else { return };
+    let models = Models::load(&shared.dir, 2).unwrap();
+    assert_eq!(models.sessions(), (1, 1));
+    let text = ["China supplied machine tools to Russia."];
+    let first = models.embed(&text).unwrap();
+    for opening in models.open_sessions() {
+        opening.join().unwrap();
+    }
+    assert_eq!(models.sessions(), (2, 2));
+    assert!(models.open_sessions().is_empty(), "once only");
+    for _ in 0..2 {
+        assert_eq!(models.embed(&text).unwrap(), first, "whichever session runs it");
+    }
+}
+
 #[tokio::test]
 async fn paraphrases_find_their_evidence() {
     let Some(models) = models_or_skip() else { return };

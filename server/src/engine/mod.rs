@@ -170,6 +170,10 @@ impl EngineBuilder {
             data_dir: self.data_dir,
         };
         engine.load_index(store_version, snapshot)?;
+        // Serving now, on one session per model: the others are made beside it.
+        if let Some(models) = &engine.models {
+            models.open_sessions();
+        }
         Ok(engine)
     }
 }

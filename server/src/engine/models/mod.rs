@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
@@ -45,17 +45,30 @@ pub const STANCE_PATCH: &str = "stance/patch.onnx";
 /// ONNX Runtime sessions are `&mut` to run: a few, taken in turn, let
 /// concurrent verifications proceed without one global lock.
 struct Pool {
-    sessions: Vec<Mutex<Session>>,
+    /// Up to the pool's size: the first made at load, the others by
+    /// [`Pool::open_rest`] (each is ~0.4 s of a core that a restart need not wait for).
+    sessions: Arc<[OnceLock<Mutex<Session>>]>,
+    /// The model's bytes, until the other sessions are made.
+    pending: Mutex<Option<Vec<u8>>>,
+    name: String,
     next: AtomicUsize,
     /// BERT takes token types; MPNet does not.
     takes_types: bool,
 }
 
+/// A session of `model`, on one thread: concurrency comes from the pool.
+fn open_session(model: &[u8]) -> Result<Session> {
+    let env = environment()?;
+    let open = || -> ort::Result<Session> { Session::builder(env)?.with_optimization_level(GraphOptimizationLevel::Level3)?.with_intra_threads(1)?.commit_from_memory(model) };
+    open().map_err(model_error)
+}
+
 impl Pool {
-    /// The model at `path`, with the tensors of `patch` (a file beside it) if that exists.
+    /// The model at `path`, with the tensors of `patch` (a file beside it) if
+    /// that exists, with one session of `size`.
     fn load(path: &Path, patch: Option<&Path>, size: usize) -> Result<Pool> {
-        let env = environment()?;
         let fail = |e: String| Error::Model(format!("{}: {e}", path.display()));
+        let started = std::time::Instant::now();
         let mut model = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
         if let Some((unsigned, tensors)) = unsigned::unsigned_weights(&model).map_err(fail)? {
             tracing::debug!(model = %path.display(), tensors, "int8 weights made unsigned");
@@ -69,17 +82,41 @@ impl Pool {
             tracing::info!(model = %path.display(), patch = %patch.display(), tensors, "model patched");
             model = patched;
         }
-        let open = || -> ort::Result<Session> {
-            // One thread per session: concurrency comes from the pool.
-            Session::builder(env)?.with_optimization_level(GraphOptimizationLevel::Level3)?.with_intra_threads(1)?.commit_from_memory(&model)
+        let prepared = started.elapsed();
+        let first = open_session(&model).map_err(|e| fail(e.to_string()))?;
+        let (prepare_ms, session_ms) = (prepared.as_millis() as u64, (started.elapsed() - prepared).as_millis() as u64);
+        tracing::info!(model = %path.display(), prepare_ms, session_ms, "model loaded");
+        let takes_types = first.inputs().iter().any(|i| i.name() == "token_type_ids");
+        let sessions: Arc<[OnceLock<Mutex<Session>>]> = (0..size.max(1)).map(|_| OnceLock::new()).collect();
+        let _ = sessions[0].set(Mutex::new(first));
+        let pending = Mutex::new((size > 1).then_some(model));
+        Ok(Pool { sessions, pending, name: path.display().to_string(), next: AtomicUsize::new(0), takes_types })
+    }
+
+    /// Makes the pool's other sessions on a thread of their own; the pool
+    /// runs on those it has meanwhile. Once only.
+    fn open_rest(&self) -> Option<std::thread::JoinHandle<()>> {
+        let model = self.pending.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        let (sessions, name) = (self.sessions.clone(), self.name.clone());
+        let opening = move || {
+            let started = std::time::Instant::now();
+            for slot in sessions.iter().skip(1) {
+                match open_session(&model) {
+                    Ok(session) => drop(slot.set(Mutex::new(session))),
+                    Err(e) => {
+                        tracing::warn!(model = %name, error = %e, "a further model session failed; running on fewer");
+                        return;
+                    }
+                }
+            }
+            tracing::info!(model = %name, sessions = sessions.len(), elapsed_ms = started.elapsed().as_millis() as u64, "model sessions opened");
         };
-        // Each on its own thread: building a session (graph optimisation) is most of a restart.
-        let sessions = std::thread::scope(|scope| {
-            let opening: Vec<_> = (0..size.max(1)).map(|_| scope.spawn(open)).collect();
-            opening.into_iter().map(|o| o.join().unwrap_or_else(|p| std::panic::resume_unwind(p)).map(Mutex::new).map_err(|e| fail(e.to_string()))).collect::<Result<Vec<_>>>()
-        })?;
-        let takes_types = sessions[0].lock().unwrap_or_else(|e| e.into_inner()).inputs().iter().any(|i| i.name() == "token_type_ids");
-        Ok(Pool { sessions, next: AtomicUsize::new(0), takes_types })
+        std::thread::Builder::new().name("model-sessions".into()).spawn(opening).inspect_err(|e| tracing::warn!(error = %e, "no thread for further model sessions")).ok()
+    }
+
+    /// The sessions made so far.
+    fn ready(&self) -> Vec<&Mutex<Session>> {
+        self.sessions.iter().map_while(OnceLock::get).collect()
     }
 
     /// Runs the model on a batch; token types go in only where the model takes them.
@@ -87,11 +124,12 @@ impl Pool {
         let tensor = |data: Vec<i64>| Tensor::from_array((shape, data)).map_err(model_error);
         let (ids, mask) = (tensor(ids)?, tensor(mask)?);
         let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let n = self.sessions.len();
+        let sessions = self.ready();
+        let n = sessions.len();
         // A free session if there is one, else wait for the next in turn.
         let mut guard = (0..n)
-            .find_map(|i| self.sessions[(start + i) % n].try_lock().ok())
-            .unwrap_or_else(|| self.sessions[start % n].lock().unwrap_or_else(|e| e.into_inner()));
+            .find_map(|i| sessions[(start + i) % n].try_lock().ok())
+            .unwrap_or_else(|| sessions[start % n].lock().unwrap_or_else(|e| e.into_inner()));
         let outputs = if self.takes_types {
             guard.run(ort::inputs!["input_ids" => ids, "attention_mask" => mask, "token_type_ids" => tensor(types)?])
         } else {
@@ -166,7 +204,8 @@ pub fn embedder_id(dir: &Path) -> Result<String> {
 }
 
 impl Models {
-    /// Loads the models from `dir` with `sessions` ONNX Runtime sessions each.
+    /// Loads the models from `dir`, each with one ONNX Runtime session of
+    /// `sessions`: [`Models::open_sessions`] makes the others.
     pub fn load(dir: &Path, sessions: usize) -> Result<Models> {
         for file in [RUNTIME, TOKENIZER, EMBEDDER, STANCE] {
             if !dir.join(file).is_file() {
@@ -199,6 +238,17 @@ impl Models {
         })
     }
 
+    /// Makes the models' other sessions in the background (once); until they
+    /// are made, the models run on the sessions they have.
+    pub fn open_sessions(&self) -> Vec<std::thread::JoinHandle<()>> {
+        [&self.embedder, &self.stance].into_iter().filter_map(|pool| pool.open_rest()).collect()
+    }
+
+    /// The sessions made so far: the embedder's and the stance model's.
+    pub fn sessions(&self) -> (usize, usize) {
+        (self.embedder.ready().len(), self.stance.ready().len())
+    }
+
     /// Unit-length embeddings of `texts`, `DIM` floats each, in order. Large
     /// inputs are cut into batches of similar length (little padding), run
     /// on every session of the pool at once (one core each).
@@ -206,7 +256,7 @@ impl Models {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].len());
         let batches: Vec<&[usize]> = order.chunks(EMBED_BATCH).collect();
-        let workers = self.embedder.sessions.len().min(batches.len());
+        let workers = self.embedder.ready().len().min(batches.len());
         let run = |batch: &[usize]| self.embed_batch(&batch.iter().map(|&i| texts[i]).collect::<Vec<_>>());
         let done: Vec<Result<Vec<f32>>> = if workers <= 1 {
             batches.iter().map(|b| run(b)).collect()
