@@ -70,22 +70,25 @@ impl Pool {
         let fail = |e: String| Error::Model(format!("{}: {e}", path.display()));
         let started = std::time::Instant::now();
         let mut model = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-        if let Some((unsigned, tensors)) = unsigned::unsigned_weights(&model).map_err(fail)? {
-            tracing::debug!(model = %path.display(), tensors, "int8 weights made unsigned");
-            model = unsigned;
-        }
-        // After the conversion: a patch's weights are unsigned already, and each
-        // must match the type of the tensor it replaces.
-        if let Some(patch) = patch.filter(|p| p.is_file()) {
-            let bytes = std::fs::read(patch).map_err(|e| fail(format!("{}: {e}", patch.display())))?;
-            let (patched, tensors) = patch::patched(&model, &bytes).map_err(|e| fail(format!("{}: {e}", patch.display())))?;
-            tracing::info!(model = %path.display(), patch = %patch.display(), tensors, "model patched");
-            model = patched;
-        }
+        let patch = patch.filter(|p| p.is_file());
+        let patch_bytes = patch.map(|p| std::fs::read(p).map_err(|e| fail(format!("{}: {e}", p.display())))).transpose()?;
+        let with_patch = |e: String| match patch {
+            Some(p) => fail(format!("with {}: {e}", p.display())),
+            None => fail(e),
+        };
+        let mut patch_tensors = patch_bytes.as_deref().map(patch::Patch::read).transpose().map_err(with_patch)?;
+        // In one pass: int8 weights made unsigned, the patch's tensors swapped in.
+        let changed = match unsigned::rewrite(&model, patch_tensors.as_mut()).map_err(with_patch)? {
+            Some((rewritten, changed)) => {
+                model = rewritten;
+                changed
+            }
+            None => unsigned::Rewritten::default(),
+        };
         let prepared = started.elapsed();
         let first = open_session(&model).map_err(|e| fail(e.to_string()))?;
         let (prepare_ms, session_ms) = (prepared.as_millis() as u64, (started.elapsed() - prepared).as_millis() as u64);
-        tracing::info!(model = %path.display(), prepare_ms, session_ms, "model loaded");
+        tracing::info!(model = %path.display(), unsigned = changed.unsigned, patched = changed.patched, prepare_ms, session_ms, "model loaded");
         let takes_types = first.inputs().iter().any(|i| i.name() == "token_type_ids");
         let sessions: Arc<[OnceLock<Mutex<Session>>]> = (0..size.max(1)).map(|_| OnceLock::new()).collect();
         let _ = sessions[0].set(Mutex::new(first));

@@ -16,7 +16,9 @@
 
 use std::collections::HashSet;
 
-use prost::encoding::{WireType, decode_key, decode_varint, encode_key, encode_varint};
+use prost::encoding::{WireType, decode_key, decode_varint, encode_key, encode_varint, encoded_len_varint, key_len};
+
+use super::patch::Patch;
 
 /// onnx.proto field numbers.
 const MODEL_GRAPH: u32 = 7;
@@ -78,11 +80,25 @@ fn text<'a>(bytes: &'a [u8], field: &Field) -> &'a str {
     std::str::from_utf8(&bytes[field.value.clone()]).unwrap_or("")
 }
 
+/// What a rewrite changed: tensors made unsigned, tensors swapped for a patch's.
+#[derive(Debug, Default, PartialEq)]
+pub struct Rewritten {
+    pub unsigned: usize,
+    pub patched: usize,
+}
+
 /// The model with the int8 weights and weight zero points of every
-/// `MatMulInteger` unsigned, and how many tensors changed (`None`: none did).
-/// A tensor that other nodes read too stays as it is.
-pub fn unsigned_weights(model: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String> {
-    let Some(graph) = Graph::read(model)? else { return Ok(None) };
+/// `MatMulInteger` unsigned (a tensor that other nodes read too stays as it
+/// is) and, with a patch, each initializer it has a tensor for swapped in,
+/// in one pass into one buffer: at 111 MB, writing fresh memory is most of
+/// a model's load. `None`: nothing changed.
+pub fn rewrite(model: &[u8], mut patch: Option<&mut Patch<'_>>) -> Result<Option<(Vec<u8>, Rewritten)>, String> {
+    let Some(graph) = Graph::read(model)? else {
+        return match patch {
+            Some(_) => Err("not an ONNX model: no graph".into()),
+            None => Ok(None),
+        };
+    };
     // Weight names (MatMulInteger inputs 1 and 3), and every other input, which must stay signed.
     let (mut weights, mut elsewhere) = (HashSet::new(), HashSet::new());
     for node in graph.fields.iter().filter(|f| f.number == GRAPH_NODE) {
@@ -93,11 +109,31 @@ pub fn unsigned_weights(model: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String
             if is_matmul && (i == 1 || i == 3) { weights.insert(name) } else { elsewhere.insert(name) };
         }
     }
-    graph.replace_initializers(model, |tensor| {
+    let mut changed = Rewritten::default();
+    let out = graph.replace_initializers(model, |tensor| {
         let name = tensor_name(model, tensor);
-        let signed = tensor.iter().any(|t| t.number == TENSOR_DATA_TYPE && t.varint == INT8);
-        if signed && weights.contains(name) && !elsewhere.contains(name) { unsigned_tensor(model, tensor).map(Some) } else { Ok(None) }
-    })
+        let unsigned = data_type(tensor) == Some(INT8) && weights.contains(name) && !elsewhere.contains(name);
+        // A patch's weights are unsigned already, and each must match the type the tensor it replaces gets.
+        let as_read = if unsigned { Some(UINT8) } else { data_type(tensor) };
+        if let Some(new) = patch.as_deref_mut().map(|p| p.take(name, model, tensor, as_read)).transpose()?.flatten() {
+            changed.patched += 1;
+            return Ok(Some(NewTensor::Message(new)));
+        }
+        if !unsigned {
+            return Ok(None);
+        }
+        changed.unsigned += 1;
+        unsigned_tensor(model, tensor).map(Some)
+    })?;
+    if let Some(patch) = patch {
+        patch.all_taken()?;
+    }
+    Ok(out.map(|bytes| (bytes, changed)))
+}
+
+/// A tensor's data type, if it says.
+pub(super) fn data_type(tensor: &[Field]) -> Option<u64> {
+    tensor.iter().find(|t| t.number == TENSOR_DATA_TYPE).map(|t| t.varint)
 }
 
 /// A model's top-level fields, where its (last) graph is among them, and the
@@ -106,6 +142,70 @@ pub(super) struct Graph {
     top: Vec<Field>,
     at: usize,
     pub(super) fields: Vec<Field>,
+}
+
+/// An initializer written in place of the model's.
+pub(super) enum NewTensor<'a> {
+    /// A tensor message as it is (a patch's).
+    Message(&'a [u8]),
+    /// The model's tensor with its int8 values made uint8: its other fields
+    /// (`head`, the type changed), then the values as raw bytes.
+    Unsigned { head: Vec<u8>, values: Vec<Values<'a>> },
+}
+
+/// Values of a tensor made unsigned.
+pub(super) enum Values<'a> {
+    /// Raw int8 bytes, shifted as they are written.
+    Signed(&'a [u8]),
+    /// Shifted already (read from `int32_data`).
+    Shifted(Vec<u8>),
+}
+
+impl NewTensor<'_> {
+    /// The tensor message's length.
+    fn len(&self) -> usize {
+        match self {
+            NewTensor::Message(m) => m.len(),
+            NewTensor::Unsigned { head, values } => {
+                let n = values.iter().map(Values::len).sum::<usize>();
+                head.len() + key_len(TENSOR_RAW_DATA) + encoded_len_varint(n as u64) + n
+            }
+        }
+    }
+
+    /// Appends it as an initializer of a graph.
+    fn write_initializer(&self, out: &mut Vec<u8>) {
+        encode_key(GRAPH_INITIALIZER, WireType::LengthDelimited, out);
+        encode_varint(self.len() as u64, out);
+        match self {
+            NewTensor::Message(m) => out.extend_from_slice(m),
+            NewTensor::Unsigned { head, values } => {
+                out.extend_from_slice(head);
+                encode_key(TENSOR_RAW_DATA, WireType::LengthDelimited, out);
+                encode_varint(values.iter().map(Values::len).sum::<usize>() as u64, out);
+                for v in values {
+                    match v {
+                        Values::Signed(raw) => out.extend(raw.iter().map(|b| b ^ 0x80)), // two's complement q → q + 128
+                        Values::Shifted(shifted) => out.extend_from_slice(shifted),
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Values<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Values::Signed(v) => v.len(),
+            Values::Shifted(v) => v.len(),
+        }
+    }
+}
+
+/// The length of `field`'s key, value and (if delimited) length prefix.
+fn delimited_len(number: u32, len: usize) -> usize {
+    key_len(number) + encoded_len_varint(len as u64) + len
 }
 
 impl Graph {
@@ -118,33 +218,41 @@ impl Graph {
     }
 
     /// `model` with each initializer for whose tensor's fields `replace`
-    /// returns a new tensor replaced by it, the rest copied, and how many
-    /// were replaced (`None`: none were).
-    pub(super) fn replace_initializers(
+    /// returns a new tensor replaced by it, the rest copied (`None`: none
+    /// was replaced). The new tensors are measured first, so that the model
+    /// is written once, into a buffer of its exact size.
+    pub(super) fn replace_initializers<'a>(
         &self,
-        model: &[u8],
-        mut replace: impl FnMut(&[Field]) -> Result<Option<Vec<u8>>, String>,
-    ) -> Result<Option<(Vec<u8>, usize)>, String> {
-        let mut new_graph = Vec::with_capacity(self.top[self.at].value.len());
-        let mut replaced = 0;
+        model: &'a [u8],
+        mut replace: impl FnMut(&[Field]) -> Result<Option<NewTensor<'a>>, String>,
+    ) -> Result<Option<Vec<u8>>, String> {
+        let mut new = Vec::with_capacity(self.fields.len());
         for f in &self.fields {
-            let new = if f.number == GRAPH_INITIALIZER { replace(&fields(model, f.value.clone())?)? } else { None };
-            match new {
-                Some(tensor) => {
-                    bytes_field(&mut new_graph, GRAPH_INITIALIZER, &tensor);
-                    replaced += 1;
-                }
-                None => new_graph.extend_from_slice(&model[f.whole.clone()]),
-            }
+            new.push(if f.number == GRAPH_INITIALIZER { replace(&fields(model, f.value.clone())?)? } else { None });
         }
-        if replaced == 0 {
+        if new.iter().all(Option::is_none) {
             return Ok(None);
         }
-        let mut out = Vec::with_capacity(model.len() + 4096);
+        let field_len = |f: &Field, n: &Option<NewTensor>| n.as_ref().map_or(f.whole.len(), |t| delimited_len(GRAPH_INITIALIZER, t.len()));
+        let graph_len: usize = self.fields.iter().zip(&new).map(|(f, n)| field_len(f, n)).sum();
+        let total: usize = self.top.iter().enumerate().map(|(i, f)| if i == self.at { delimited_len(MODEL_GRAPH, graph_len) } else { f.whole.len() }).sum();
+        let mut out = Vec::with_capacity(total);
         for (i, f) in self.top.iter().enumerate() {
-            if i == self.at { bytes_field(&mut out, MODEL_GRAPH, &new_graph) } else { out.extend_from_slice(&model[f.whole.clone()]) }
+            if i != self.at {
+                out.extend_from_slice(&model[f.whole.clone()]);
+                continue;
+            }
+            encode_key(MODEL_GRAPH, WireType::LengthDelimited, &mut out);
+            encode_varint(graph_len as u64, &mut out);
+            for (f, n) in self.fields.iter().zip(&new) {
+                match n {
+                    Some(tensor) => tensor.write_initializer(&mut out),
+                    None => out.extend_from_slice(&model[f.whole.clone()]),
+                }
+            }
         }
-        Ok(Some((out, replaced)))
+        debug_assert_eq!(out.len(), total);
+        Ok(Some(out))
     }
 }
 
@@ -155,31 +263,32 @@ pub(super) fn tensor_name<'a>(bytes: &'a [u8], tensor: &[Field]) -> &'a str {
 
 /// An int8 tensor re-encoded as uint8 (each value + 128, as raw bytes),
 /// from its raw bytes or its `int32_data` (packed or not).
-fn unsigned_tensor(model: &[u8], tensor: &[Field]) -> Result<Vec<u8>, String> {
+fn unsigned_tensor<'a>(model: &'a [u8], tensor: &[Field]) -> Result<NewTensor<'a>, String> {
     let mut values = Vec::new();
-    let mut out = Vec::new();
+    let mut head = Vec::new();
     for f in tensor {
         match f.number {
             TENSOR_DATA_TYPE => {
-                encode_key(TENSOR_DATA_TYPE, WireType::Varint, &mut out);
-                encode_varint(UINT8, &mut out);
+                encode_key(TENSOR_DATA_TYPE, WireType::Varint, &mut head);
+                encode_varint(UINT8, &mut head);
             }
-            TENSOR_RAW_DATA => values.extend(model[f.value.clone()].iter().map(|b| b ^ 0x80)), // two's complement q → q + 128
+            TENSOR_RAW_DATA => values.push(Values::Signed(&model[f.value.clone()])),
             TENSOR_INT32_DATA if f.delimited => {
                 let mut packed = &model[f.value.clone()];
+                let mut shifted_values = Vec::new();
                 while !packed.is_empty() {
-                    values.push(shifted(decode_varint(&mut packed).map_err(|e| e.to_string())?)?);
+                    shifted_values.push(shifted(decode_varint(&mut packed).map_err(|e| e.to_string())?)?);
                 }
+                values.push(Values::Shifted(shifted_values));
             }
-            TENSOR_INT32_DATA => values.push(shifted(f.varint)?),
-            _ => out.extend_from_slice(&model[f.whole.clone()]),
+            TENSOR_INT32_DATA => values.push(Values::Shifted(vec![shifted(f.varint)?])),
+            _ => head.extend_from_slice(&model[f.whole.clone()]),
         }
     }
-    if !tensor.iter().any(|f| matches!(f.number, TENSOR_RAW_DATA | TENSOR_INT32_DATA)) {
+    if values.is_empty() {
         return Err("an int8 weight stored outside the model file (one file is read)".into());
     }
-    bytes_field(&mut out, TENSOR_RAW_DATA, &values);
-    Ok(out)
+    Ok(NewTensor::Unsigned { head, values })
 }
 
 /// An int8 value as `int32_data` stores it (a sign-extended varint), plus 128.
@@ -188,15 +297,16 @@ fn shifted(varint: u64) -> Result<u8, String> {
     v.checked_add(128).and_then(|x| u8::try_from(x).ok()).ok_or_else(|| format!("not an ONNX model: int8 value {v}"))
 }
 
-pub(super) fn bytes_field(out: &mut Vec<u8>, number: u32, value: &[u8]) {
-    encode_key(number, WireType::LengthDelimited, out);
-    encode_varint(value.len() as u64, out);
-    out.extend_from_slice(value);
-}
 
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+
+    fn bytes_field(out: &mut Vec<u8>, number: u32, value: &[u8]) {
+        encode_key(number, WireType::LengthDelimited, out);
+        encode_varint(value.len() as u64, out);
+        out.extend_from_slice(value);
+    }
 
     /// A tensor as the quantiser writes weights: dims, type, name, raw bytes.
     pub(in crate::engine::models) fn tensor(name: &str, data_type: u64, raw: &[u8]) -> Vec<u8> {
@@ -243,13 +353,17 @@ pub(super) mod tests {
         model
     }
 
+    fn rewrite_alone(model: &[u8]) -> Result<Option<(Vec<u8>, Rewritten)>, String> {
+        rewrite(model, None)
+    }
+
     #[test]
     fn matmul_weights_become_unsigned_with_the_same_differences() {
         // MatMulInteger(x, w, xz, wz); `shared` is a weight an Add reads too.
         let shared = tensor("shared", INT8, &[0x05]);
         let signed = model(&[tensor("w", INT8, &[0xFF, 0x00, 0x7F, 0x80]), int32_tensor("wz", &[0, -3]), shared.clone()]);
-        let (unsigned, changed) = unsigned_weights(&signed).unwrap().unwrap();
-        assert_eq!(changed, 2);
+        let (unsigned, changed) = rewrite(&signed, None).unwrap().unwrap();
+        assert_eq!(changed, Rewritten { unsigned: 2, patched: 0 });
         let w = tensor("w", UINT8, &[127, 128, 255, 0]); // -1, 0, 127, -128, each + 128
         let mut wz = Vec::new();
         encode_key(TENSOR_DATA_TYPE, WireType::Varint, &mut wz);
@@ -257,21 +371,21 @@ pub(super) mod tests {
         bytes_field(&mut wz, TENSOR_NAME, b"wz");
         bytes_field(&mut wz, TENSOR_RAW_DATA, &[128, 125]);
         assert_eq!(unsigned, model(&[w, wz, shared]));
-        assert_eq!(unsigned_weights(&unsigned), Ok(None), "nothing signed is left");
+        assert_eq!(rewrite_alone(&unsigned), Ok(None), "nothing signed is left");
     }
 
     #[test]
     fn bytes_that_are_not_a_model_are_refused_without_a_panic() {
         let m = model(&[tensor("w", INT8, &[1, 2, 3])]);
         for cut in [3, m.len() / 2, m.len() - 1] {
-            assert!(unsigned_weights(&m[..cut]).is_err(), "cut at {cut}");
+            assert!(rewrite_alone(&m[..cut]).is_err(), "cut at {cut}");
         }
-        assert_eq!(unsigned_weights(&[]), Ok(None));
-        assert!(unsigned_weights(&model(&[int32_tensor("w", &[300])])).unwrap_err().contains("int8 value 300"));
+        assert_eq!(rewrite_alone(&[]), Ok(None));
+        assert!(rewrite_alone(&model(&[int32_tensor("w", &[300])])).unwrap_err().contains("int8 value 300"));
         let mut external = Vec::new();
         encode_key(TENSOR_DATA_TYPE, WireType::Varint, &mut external);
         encode_varint(INT8, &mut external);
         bytes_field(&mut external, TENSOR_NAME, b"w");
-        assert!(unsigned_weights(&model(&[external])).unwrap_err().contains("outside the model file"));
+        assert!(rewrite_alone(&model(&[external])).unwrap_err().contains("outside the model file"));
     }
 }
