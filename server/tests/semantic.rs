@@ -10,7 +10,7 @@ use factcheck_proto::v1::Verdict;
 use factcheck_server::engine::models::Models;
 use factcheck_server::engine::ingest::corpus;
 use factcheck_server::engine::models::EMBEDDER;
-use factcheck_server::engine::{Engine, IndexOrigin};
+use factcheck_server::engine::{Engine, IndexOrigin, NewArticle};
 use factcheck_server::error::Error;
 use factcheck_server::{SEMANTIC_HEALTH_NAME, ServeOptions};
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -64,6 +64,35 @@ fn models_load_while_the_snapshot_is_read() {
     let engine = Engine::builder(&data).models_from(&broken).open().unwrap();
     assert_eq!((engine.mode(), engine.index_origin()), ("lexical", IndexOrigin::Store));
     assert!(engine.index().dense().is_none());
+}
+
+/// After a restart from the snapshot (its vectors mapped), writes carry the
+/// other articles' vectors over: the engine answers as one rebuilt from the store.
+#[test]
+fn writes_after_a_snapshot_restart_answer_as_a_rebuild() {
+    let Some(models) = models_or_skip() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let open = || Engine::builder(&data).models(Some(models.clone())).open().unwrap();
+    let engine = open();
+    engine.ingest(corpus::load(&seeds_dir()).unwrap()).unwrap();
+    engine.save_index().unwrap();
+    drop(engine);
+
+    let claims = ["China supplied most of Russia's machine tools.", "Tallinn's port handled 90,000 containers in March.", "A budget of 61 billion dollars was blocked."];
+    let engine = open();
+    assert_eq!(engine.index_origin(), IndexOrigin::Snapshot);
+    let first = engine.index().articles()[0].id.clone();
+    assert!(engine.delete(&first).unwrap());
+    let harbour = NewArticle { id: "harbour".into(), text: "The harbour of Tallinn handled 90,000 containers in March.".into(), ..NewArticle::default() };
+    engine.ingest(vec![harbour]).unwrap();
+    let answers = claims.map(|c| engine.verify(c, 3, false).unwrap());
+    drop(engine);
+
+    let rebuilt = open();
+    assert_eq!(rebuilt.index_origin(), IndexOrigin::Store, "the writes moved the store past the snapshot");
+    assert_eq!(claims.map(|c| rebuilt.verify(c, 3, false).unwrap()), answers);
+    assert_eq!(answers[1].verdict, factcheck_server::engine::Verdict::Supported, "the new article is found");
 }
 
 /// A restart serves on one session per model; the others are made beside it,

@@ -63,6 +63,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use rustc_hash::FxHashSet;
+
 /// Claim units embedded together at ingest (across articles): big enough to
 /// keep every core busy with full batches.
 const INGEST_BATCH_UNITS: usize = 256;
@@ -283,6 +285,13 @@ impl Engine {
         if *saved == Some(store_version) {
             return Ok(());
         }
+        // Durable first: a write the index may hold beyond its version then
+        // moves the store on, and a restart will not take the snapshot.
+        self.store.flush()?;
+        if self.store.version()? != store_version {
+            tracing::debug!(store_version, "index snapshot not saved: the store has moved on");
+            return Ok(());
+        }
         let started = Instant::now();
         snapshot::save(&self.data_dir, &index, store_version, self.models.as_ref().map(|m| m.embedder_id.as_str()))?;
         *saved = Some(store_version);
@@ -301,32 +310,36 @@ impl Engine {
             let current = self.current.read().unwrap_or_else(|e| e.into_inner());
             (current.index.clone(), current.store_version)
         };
-        let articles = self.stored_articles(&earlier, earlier_version, store_version)?;
+        let (articles, changed) = self.stored_articles(&earlier, earlier_version, store_version)?;
         let mut index = Index::build_on(articles, self.cached_sentences, Some(&earlier));
         if let Some(models) = &self.models {
-            let dense = self.load_vectors(models, &index, &earlier)?;
+            let dense = self.load_vectors(models, &index, changed.as_ref().map(|c| (&*earlier, c)))?;
             index = index.with_dense(dense, Some(&earlier));
         }
         self.install(index, store_version, IndexOrigin::Store);
-        self.store.forget_changes(store_version)
+        // Housekeeping: a log that keeps entries only makes the next reindex read more.
+        if let Err(e) = self.store.forget_changes(store_version) {
+            tracing::warn!(error = %e, "change log not pruned");
+        }
+        Ok(())
     }
 
-    /// The stored articles: `earlier`'s (made at `since`), with those the
-    /// change log lists read again; all of them, read from the store, when
-    /// the log does not cover `since..=through` or lists most of them.
-    fn stored_articles(&self, earlier: &Index, since: u64, through: u64) -> Result<Vec<Arc<Article>>> {
-        let changed = match self.store.changed_since(since, through)? {
-            Some(ids) if ids.len() < earlier.article_count() / 2 => ids,
-            _ => return self.store.articles().map(|a| a.map(Arc::new)).collect(),
+    /// The stored articles, and the ids written since `since`: `earlier`'s
+    /// articles (made at `since`) with those the change log lists read again;
+    /// all of them, read from the store (and no ids), when the log does not
+    /// cover `since..=through` or lists most of them.
+    fn stored_articles(&self, earlier: &Index, since: u64, through: u64) -> Result<(Vec<Arc<Article>>, Option<FxHashSet<String>>)> {
+        let changed: FxHashSet<String> = match self.store.changed_since(since, through)? {
+            Some(ids) if ids.len() < earlier.article_count() / 2 => ids.into_iter().collect(),
+            _ => return Ok((self.store.articles().map(|a| a.map(Arc::new)).collect::<Result<_>>()?, None)),
         };
-        let changed_ids: rustc_hash::FxHashSet<&str> = changed.iter().map(String::as_str).collect();
-        let mut articles: Vec<Arc<Article>> = earlier.articles().iter().filter(|a| !changed_ids.contains(a.id.as_str())).cloned().collect();
+        let mut articles: Vec<Arc<Article>> = earlier.articles().iter().filter(|a| !changed.contains(&a.id)).cloned().collect();
         for id in &changed {
             articles.extend(self.store.get(id)?.map(Arc::new));
         }
         // The store's order (sled orders keys bytewise, as `str` does).
         articles.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(articles)
+        Ok((articles, Some(changed)))
     }
 
     /// Makes `index` the one verification reads.
@@ -334,17 +347,24 @@ impl Engine {
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Current { index: Arc::new(index), store_version, origin };
     }
 
-    /// The unit vectors of `index`'s articles: `earlier`'s for those it holds
-    /// unchanged, else the stored ones, embedding (and storing) those that
-    /// have none from the current embedder.
-    fn load_vectors(&self, models: &Models, index: &Index, earlier: &Index) -> Result<Dense> {
-        let carried = earlier.dense().map(|d| (d, index.first_units_in(earlier)));
-        let mut dense = carried.as_ref().map_or_else(Dense::default, |(d, _)| Dense::after(d));
+    /// The unit vectors of `index`'s articles: with `carry` (an earlier
+    /// index and the ids written since it), its vectors of the articles it
+    /// holds unchanged and not written since; the others' as stored, embedding
+    /// (and storing) those that have none from the current embedder. Articles
+    /// written since are read again even if their content is back to what it
+    /// was: their article and vectors may have been read apart, around a write.
+    fn load_vectors(&self, models: &Models, index: &Index, carry: Option<(&Index, &FxHashSet<String>)>) -> Result<Dense> {
+        let carried = carry.and_then(|(earlier, changed)| earlier.dense().map(|d| (d, index.first_units_in(earlier), changed)));
+        let mut dense = carried.as_ref().map_or_else(Dense::default, |(d, _, _)| Dense::after(d));
         let mut embedded = 0;
         for (a, article) in index.articles().iter().enumerate() {
             let n = article.units.len();
-            if let Some((d, first)) = &carried
+            if n == 0 {
+                continue;
+            }
+            if let Some((d, first, changed)) = &carried
                 && let Some(first) = first[a]
+                && !changed.contains(&article.id)
             {
                 (first..first + n as u32).for_each(|u| dense.carry(d, u));
                 continue;

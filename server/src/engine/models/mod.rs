@@ -73,7 +73,7 @@ impl Pool {
         let patch = patch.filter(|p| p.is_file());
         let patch_bytes = patch.map(|p| std::fs::read(p).map_err(|e| fail(format!("{}: {e}", p.display())))).transpose()?;
         let with_patch = |e: String| match patch {
-            Some(p) => fail(format!("with {}: {e}", p.display())),
+            Some(p) => fail(format!("(patched by {}): {e}", p.display())),
             None => fail(e),
         };
         let mut patch_tensors = patch_bytes.as_deref().map(patch::Patch::read).transpose().map_err(with_patch)?;
@@ -103,8 +103,13 @@ impl Pool {
         let (sessions, name) = (self.sessions.clone(), self.name.clone());
         let opening = move || {
             let started = std::time::Instant::now();
-            for slot in sessions.iter().skip(1) {
-                match open_session(&model) {
+            // Side by side, a thread each, as a start made them before.
+            let made: Vec<Result<Session>> = std::thread::scope(|scope| {
+                let opening: Vec<_> = sessions.iter().skip(1).map(|_| scope.spawn(|| open_session(&model))).collect();
+                opening.into_iter().map(|o| o.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+            });
+            for (slot, session) in sessions.iter().skip(1).zip(made) {
+                match session {
                     Ok(session) => drop(slot.set(Mutex::new(session))),
                     Err(e) => {
                         tracing::warn!(model = %name, error = %e, "a further model session failed; running on fewer");

@@ -131,9 +131,9 @@ pub fn rewrite(model: &[u8], mut patch: Option<&mut Patch<'_>>) -> Result<Option
     Ok(out.map(|bytes| (bytes, changed)))
 }
 
-/// A tensor's data type, if it says.
+/// A tensor's data type, if it says (the last one given, as protobuf reads it).
 pub(super) fn data_type(tensor: &[Field]) -> Option<u64> {
-    tensor.iter().find(|t| t.number == TENSOR_DATA_TYPE).map(|t| t.varint)
+    tensor.iter().rfind(|t| t.number == TENSOR_DATA_TYPE).map(|t| t.varint)
 }
 
 /// A model's top-level fields, where its (last) graph is among them, and the
