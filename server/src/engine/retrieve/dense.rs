@@ -69,19 +69,16 @@ pub struct Dense {
 /// rows read are paged in, so a restart reads none and the resident memory
 /// holds what searches touch (at 1M sentences the graph has its own copy).
 pub struct MappedRows {
-    map: memmap2::Mmap,
+    map: Arc<memmap2::Mmap>,
     offset: usize,
     rows: usize,
 }
 
 impl MappedRows {
-    /// `rows` rows from byte `offset` of `file`.
-    pub fn map(file: &std::fs::File, offset: usize, rows: usize) -> std::io::Result<MappedRows> {
-        // SAFETY: snapshot files are written under another name and renamed into
-        // place, never changed in place, so the mapped bytes cannot change.
-        let map = unsafe { memmap2::Mmap::map(file)? };
+    /// `rows` rows from byte `offset` of `map`.
+    pub fn new(map: Arc<memmap2::Mmap>, offset: usize, rows: usize) -> Result<MappedRows, String> {
         if offset.checked_add(rows.saturating_mul(DIM)).is_none_or(|end| end > map.len()) {
-            return Err(std::io::Error::other(format!("{rows} vectors from byte {offset} pass the end of a {}-byte file", map.len())));
+            return Err(format!("{rows} vectors from byte {offset} pass the end of a {}-byte file", map.len()));
         }
         Ok(MappedRows { map, offset, rows })
     }
@@ -370,8 +367,10 @@ mod tests {
         let mut file = tempfile::tempfile().unwrap();
         let bytes: Vec<u8> = (0..3).flat_map(|u| plain.vector(u).iter().map(|&x| x as u8).collect::<Vec<_>>()).collect();
         std::io::Write::write_all(&mut file, &[[7u8; 5].as_slice(), &bytes].concat()).unwrap();
-        assert!(MappedRows::map(&file, 5, 4).is_err(), "past the end of the file");
-        let mapped = Dense::from_mapped(MappedRows::map(&file, 5, 3).unwrap(), plain.scales().to_vec(), None);
+        // SAFETY (test): nothing else has the file.
+        let map = Arc::new(unsafe { memmap2::Mmap::map(&file) }.unwrap());
+        assert!(MappedRows::new(map.clone(), 5, 4).is_err(), "past the end of the file");
+        let mapped = Dense::from_mapped(MappedRows::new(map, 5, 3).unwrap(), plain.scales().to_vec(), None);
         assert_eq!(mapped.search(&unit(2), 3), plain.search(&unit(2), 3));
         // The next index: unit 0 gone, units 1 and 2 unchanged, one unit stored since.
         let mut next = Dense::after(&mapped);

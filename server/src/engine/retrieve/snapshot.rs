@@ -7,15 +7,16 @@
 //!
 //! Layout: `FCI3`, then two length-prefixed postcard records (the [`Header`],
 //! then the articles, unit table and postings), then the dense vectors raw
-//! (`n × DIM` i8, mapped on restart, then `n` little-endian f32 scales),
-//! then, with a graph, the unit id of each graph key (little-endian u32).
+//! (`n × DIM` i8, then `n` little-endian f32 scales),
+//! then, with a graph, the unit id of each graph key (little-endian u32). A
+//! restart maps the file and decodes it in place; the vectors stay mapped.
 //! A large store's vector graph (`super::ann`) is a second file, in usearch's
 //! own format, named by the store version of the snapshot, written first
 //! and mapped, not read, on restart; the header holds its length.
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -154,42 +155,34 @@ pub fn load(dir: &Path, store_version: u64, embedder: Option<&str>, cached_featu
         Err(e) => return Err(Unusable::Unreadable(e.to_string())),
     };
     let unreadable = |e: &dyn std::fmt::Display| Unusable::Unreadable(e.to_string());
-    let file_len = file.metadata().map_err(|e| unreadable(&e))?.len();
-    let mut input = BufReader::with_capacity(1 << 20, file);
-    let mut magic = [0u8; 4];
-    input.read_exact(&mut magic).map_err(|e| unreadable(&e))?;
-    if &magic != MAGIC {
+    // Mapped, not read: the records decode straight from it, and the vectors
+    // (384 MB at 1M sentences, of which searches touch little) stay there.
+    // SAFETY: snapshot files are written under another name and renamed into
+    // place (`save`), never changed in place, so the mapped bytes cannot change.
+    let map = Arc::new(unsafe { memmap2::Mmap::map(&file) }.map_err(|e| unreadable(&e))?);
+    let mut input = Cursor { bytes: &map, at: 0 };
+    if input.take(MAGIC.len()).map_err(|e| unreadable(&e))? != MAGIC {
         return Err(Unusable::Unreadable("not a factcheck index of this format".into()));
     }
-    let header_record = record(&mut input).map_err(|e| unreadable(&e))?;
-    let header: Header = postcard::from_bytes(&header_record).map_err(|e| unreadable(&e))?;
+    let header: Header = postcard::from_bytes(input.record().map_err(|e| unreadable(&e))?).map_err(|e| unreadable(&e))?;
     if header.analyzer != ANALYZER || header.store_version != store_version || header.embedder.as_deref() != embedder {
         return Err(Unusable::Stale(header));
     }
-    let body = record(&mut input).map_err(|e| unreadable(&e))?;
-    // Where the vectors start: after the magic and the two length-prefixed records.
-    let vectors_at = MAGIC.len() + 8 + header_record.len() + 8 + body.len();
-    let body: Body<'static> = postcard::from_bytes(&body).map_err(|e| unreadable(&e))?;
+    let body: Body<'static> = postcard::from_bytes(input.record().map_err(|e| unreadable(&e))?).map_err(|e| unreadable(&e))?;
     let units = body.units.len();
     if units as u64 != header.units {
         return Err(Unusable::Unreadable(format!("{units} units, header says {}", header.units)));
     }
     let dense = match embedder {
         Some(_) => {
-            // Mapped, not read: 384 MB at 1M sentences, of which searches touch little.
-            let mapped = MappedRows::map(input.get_ref(), vectors_at, units).map_err(|e| unreadable(&e))?;
-            let mut scales = vec![0u8; units * 4];
-            input.seek_relative((units * DIM) as i64).and_then(|()| input.read_exact(&mut scales)).map_err(|e| unreadable(&e))?;
-            let scales: Vec<f32> = scales.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let mapped = MappedRows::new(map.clone(), input.at, units).map_err(|e| unreadable(&e))?;
+            input.take(units * DIM).map_err(|e| unreadable(&e))?;
+            let scales: Vec<f32> = input.take(units * 4).map_err(|e| unreadable(&e))?.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
             let graph = match header.graph_bytes {
                 0 => None,
                 len => {
-                    if header.graph_keys.saturating_mul(4) > file_len {
-                        return Err(Unusable::Unreadable(format!("{} graph keys in a file of {file_len} bytes", header.graph_keys)));
-                    }
-                    let mut keys = vec![0u8; header.graph_keys as usize * 4];
-                    input.read_exact(&mut keys).map_err(|e| unreadable(&e))?;
-                    let keys: Vec<u32> = keys.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                    let keys = usize::try_from(header.graph_keys).ok().and_then(|n| n.checked_mul(4)).ok_or_else(|| unreadable(&"a graph key count past memory"))?;
+                    let keys: Vec<u32> = input.take(keys).map_err(|e| unreadable(&e))?.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
                     Some((load_graph(&graph_path(dir, store_version), len, &keys, units).map_err(|e| unreadable(&e))?, keys))
                 }
             };
@@ -202,6 +195,29 @@ pub fn load(dir: &Path, store_version: u64, embedder: Option<&str>, cached_featu
         Some(dense) => index.with_dense(dense, None),
         None => index,
     })
+}
+
+/// Reads a mapped snapshot front to back.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// The next `n` bytes.
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).filter(|&end| end <= self.bytes.len()).ok_or_else(|| format!("{n} bytes from byte {} pass the end of the file", self.at))?;
+        let taken = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+
+    /// The next length-prefixed record.
+    fn record(&mut self) -> Result<&'a [u8], String> {
+        let len = self.take(8)?;
+        let len = u64::from_le_bytes([len[0], len[1], len[2], len[3], len[4], len[5], len[6], len[7]]);
+        self.take(usize::try_from(len).map_err(|e| e.to_string())?)
+    }
 }
 
 /// The graph file saved with this snapshot (`len` bytes, at most a node per
@@ -221,13 +237,6 @@ fn load_graph(file: &Path, len: u64, keys: &[u32], units: usize) -> Result<Ann, 
     Ok(ann)
 }
 
-fn record(input: &mut impl Read) -> std::io::Result<Vec<u8>> {
-    let mut len = [0u8; 8];
-    input.read_exact(&mut len)?;
-    let mut record = vec![0u8; usize::try_from(u64::from_le_bytes(len)).map_err(std::io::Error::other)?];
-    input.read_exact(&mut record)?;
-    Ok(record)
-}
 
 #[cfg(test)]
 mod tests {
