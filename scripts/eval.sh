@@ -1,42 +1,61 @@
 #!/usr/bin/env bash
-# Reproduces the README's EVALUATION table: for each set, serve its corpus with
-# the release server (store under target/eval/, reused across runs), send the
-# claims with `factcheck eval`, print one table row. Needs `cargo build --release`.
-#   EVAL_TAG=name names the answers (target/eval/NAME-SET.json) and logs.
-#   scripts/eval.sh [seeds|heldout|blind|blind-next|fever|scifact|climate ...]   (default: all but the blind ones)
-#   FACTCHECK_MODELS=""  scripts/eval.sh ...                      (lexical engine)
-#   FACTCHECK_JUDGE=""   scripts/eval.sh ...   (hand-tuned aggregation; or FILE: that aggregator for every set)
+# The evaluation table: for each set, serve its corpus with the release server
+# in the default configuration (what scripts/serve.sh serves: models/, its
+# judge.json, nothing fitted per corpus), send the claims with `factcheck
+# eval`, print one table row. The stores live under target/eval/ and are
+# reused across runs. Needs `cargo build --release`.
+#   scripts/eval.sh [SET ...]      default: seeds heldout, every development corpus, fever scifact climate
+#   SET: seeds | heldout | blind | blind-next | fever | scifact | climate
+#        | corpus:NAME (server/tests/data/corpora/NAME: articles.jsonl + claims.jsonl)
+#   BIN=DIR                the built binaries (default target/release; another build to compare)
+#   EVAL_DIR=DIR           the labelled claims and public benchmarks (default ../shared/eval)
+#   EVAL_TAG=name          names the answers (target/eval/NAME-SET.json) and logs
+#   FEVER_SAMPLE=N         FEVER-lite test claims asked (a seeded sample; default 500, 0: all 6,666)
+#   FACTCHECK_MODELS=""    the lexical engine;  FACTCHECK_MODELS=DIR  other models
+#   FACTCHECK_JUDGE=FILE   another aggregator for every set ("": the hand-tuned aggregation)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/serving.sh
-bin=target/release
+bin=${BIN:-target/release}
 eval_dir=${EVAL_DIR:-../shared/eval}
 ext=$eval_dir/external
+corpora=server/tests/data/corpora
 models=${FACTCHECK_MODELS-models}
 mode=$([[ -n $models ]] && echo semantic || echo lexical)
-tag=${EVAL_TAG:-$mode} # names the answers and logs (ablations: another models dir, same stores)
-port=50091
-[[ -z ${FACTCHECK_JUDGE+x} ]] || judge_override=$FACTCHECK_JUDGE # one aggregator for every set ("": none)
+tag=${EVAL_TAG:-$mode}
+port=$(free_port)
 sets=("$@")
-[[ ${#sets[@]} -gt 0 ]] || sets=(seeds heldout fever scifact climate)
+if [[ ${#sets[@]} -eq 0 ]]; then
+  sets=(seeds heldout)
+  for d in "$corpora"/*/; do [[ -f $d/SEALED ]] || sets+=("corpus:$(basename "$d")"); done
+  sets+=(fever scifact climate)
+fi
+mkdir -p target/eval
+
+# A seeded sample of N rows of a JSONL file (all of them for N=0), written once.
+sample() { # file n out
+  [[ -f $3 ]] || python3 - "$@" <<'PY'
+import random, sys
+path, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rows = [l for l in open(path) if l.strip()]
+if 0 < n < len(rows):
+    rows = random.Random(13).sample(rows, n)
+open(out, "w").writelines(rows)
+PY
+}
 
 row() { # name corpus claims
-  local name=$1 corpus=$2 claims=$3 data=target/eval/$mode-$1 log=target/eval/$tag-$1.log
-  mkdir -p target/eval
-  # Each public corpus is served with the aggregator fitted on its "train on"
-  # claims (train/fit_judge.py), if there is one; the seed sets with the default.
-  local judge=$models/stance/judge-$name.json
-  if [[ -n ${judge_override+x} ]]; then export FACTCHECK_JUDGE=$judge_override
-  elif [[ -n $models && -f $judge ]]; then export FACTCHECK_JUDGE=$judge
-  else unset FACTCHECK_JUDGE; fi
+  local name=$1 corpus=$2 claims=$3 data=target/eval/$mode-${1//:/-} log=target/eval/$tag-${1//:/-}.log
+  local answers=target/eval/$tag-${name//:/-}.json
   serve_corpus "$bin" "$port" "$models" "$data" "$corpus" "$log"
-  "$bin/factcheck" --addr 127.0.0.1:$port --json eval "$claims" >target/eval/$tag-$name.json
+  "$bin/factcheck" --addr 127.0.0.1:$port --json eval "$claims" >"$answers"
   kill "$server"; wait "$server" || true
-  python3 - "$name" "$corpus" "$tag" target/eval/$tag-$name.json <<'PY'
+  python3 - "$name" "$corpus" "$tag" "$answers" <<'PY'
 import json, sys
 name, corpus, mode, path = sys.argv[1:]
 r = json.load(open(path))["report"]
-print(f"| {name} | {corpus.split('/')[-1]} | {mode} | {r['n']:,} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | {r['citation_at_1'] or 0:.3f} | {r['ece']:.3f} | {r['latency_p50_ms']:.1f} ms |")
+corpus = corpus.rstrip("/").split("/")[-1] if not corpus.endswith("articles.jsonl") else corpus.split("/")[-2]
+print(f"| {name} | {corpus} | {mode} | {r['n']:,} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | {r['citation_at_1'] or 0:.3f} | {r['ece']:.3f} | {r['latency_p50_ms']:.1f} ms |")
 PY
 }
 
@@ -48,9 +67,13 @@ for s in "${sets[@]}"; do
     heldout) row heldout seeds server/tests/data/seed-claims.heldout.jsonl ;;
     blind) row blind seeds server/tests/data/seed-claims.blind-issue15.jsonl ;;
     blind-next) row blind-next seeds server/tests/data/seed-claims.blind-next.jsonl ;;
-    fever) row fever "$ext/feverlite_corpus.jsonl" "$ext/feverlite_test_claims.jsonl" ;;
+    fever)
+      n=${FEVER_SAMPLE:-500}
+      sample "$ext/feverlite_test_claims.jsonl" "$n" "target/eval/fever-test-$n.jsonl"
+      row fever "$ext/feverlite_corpus.jsonl" "target/eval/fever-test-$n.jsonl" ;;
     scifact) row scifact "$ext/scifact_corpus.jsonl" "$ext/scifact_dev_claims.jsonl" ;;
     climate) row climate "$ext/climate_fever_corpus.jsonl" "$ext/climate_fever_test_claims.jsonl" ;;
+    corpus:*) row "$s" "$corpora/${s#corpus:}/articles.jsonl" "$corpora/${s#corpus:}/claims.jsonl" ;;
     *) echo "unknown set $s" >&2; exit 2 ;;
   esac
 done
