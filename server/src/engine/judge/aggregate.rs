@@ -3,15 +3,14 @@
 //! sentences it read, the rules' and the gate's stances, coverage, gaps, the
 //! hand-tuned decision) to P(SUPPORTED), P(CONTRADICTED), P(UNKNOWN).
 //!
-//! It is fitted by `train/fit_judge.py` on labelled claims about the corpus
-//! served, which the stance model never saw (`train/folds.py`), so its
-//! probability is the verdict's confidence. What the signals mean depends on
-//! the corpus (a sentence without its subject is the rule in title-less
-//! single-sentence corpora, a sign of a swapped name in news articles), so
-//! each corpus gets its own fit: the default one, beside the stance model
-//! (`stance/judge.json`, whose outputs it reads), is fitted on claims about
-//! the seeds; `--judge FILE` names another. Without one the hand-tuned
-//! aggregation (`decide`) stands alone.
+//! It is fitted by `train/fit_judge.py` on labelled claims that the stance
+//! model never saw, about many corpora pooled (news articles of many
+//! topics, encyclopaedia sentences, scientific abstracts), so that one file
+//! serves every corpus: the default, beside the stance model whose outputs
+//! it reads (`stance/judge.json`), is chosen and scored leave-one-corpus-out,
+//! and its probability is the verdict's confidence. `--judge FILE` names
+//! another (e.g. one fitted on labelled claims about the corpus served).
+//! Without one the hand-tuned aggregation (`decide`) stands alone.
 
 use std::path::Path;
 
@@ -30,7 +29,7 @@ pub const FILE: &str = "stance/judge.json";
 /// The signals, by name, in the order [`signals`] computes them. A file
 /// weighs the ones it names (a fit picks probabilities or their log-odds per
 /// corpus); one naming a signal this build does not compute is refused.
-pub const SIGNALS: [&str; 33] = [
+pub const SIGNALS: [&str; 34] = [
     "model_support_max",
     "model_refute_max",
     "model_support_first",
@@ -56,6 +55,7 @@ pub const SIGNALS: [&str; 33] = [
     "joint_support",
     "joint_refute",
     "joint_read",
+    "exact_conflict",
     // The model's probabilities above as log-odds (`logit`).
     "model_support_max_logit",
     "model_refute_max_logit",
@@ -223,6 +223,8 @@ pub fn signals(Assessed { pairs: assessed, joint }: &Assessed, hand: &Decision) 
         joint.map_or(0.0, |m| m.supports),
         joint.map_or(0.0, |m| m.refutes),
         flag(joint.is_some()),
+        // A figure or date stated differently: the one conflict the rules read exactly.
+        best(&|a| a.stance == Stance::Refutes && matches!(a.decisive, Some(RuleId::QuantityConflict | RuleId::DateConflict | RuleId::CalendarConflict))),
     ];
     x[..LOG_ODDS].copy_from_slice(&probabilities);
     for (i, name) in PROBABILITIES.iter().enumerate() {

@@ -1,9 +1,11 @@
 //! Judge: how each candidate sentence bears on the claim, and the verdict
 //! they add up to. The rules (`rules`) assess every candidate; the stance
-//! model, where the engine has one, reads the first few whose judgement the
-//! gate (`gate`) lets it change; aggregation (`decide`) turns the assessed
-//! candidates into a verdict, a confidence and the citation order. The bars
-//! they all compare against are in `thresholds`.
+//! model, where the engine has one, reads the first few that share enough of
+//! the claim (with the sentence before, where one refers back to it), and the
+//! gate (`gate`) says where its reading may change the rules'; the hand-tuned
+//! aggregation (`decide`) or, with the models, the learned one (`aggregate`)
+//! turns the assessed candidates into a verdict, a confidence and the
+//! citation order. The bars they all compare against are in `thresholds`.
 
 pub mod aggregate;
 mod assessment;
@@ -76,9 +78,9 @@ impl Judge {
     }
 
     /// Assesses every candidate (best retrieved first) with the rules, then
-    /// lets the stance model read the first few the gate admits, and, with
-    /// `joint` (only the learned aggregator reads it), the best article's
-    /// admitted sentences together.
+    /// lets the stance model read the first few that share enough of the
+    /// claim, and, with `joint` (only the learned aggregator reads it), the
+    /// best article's admitted sentences together.
     pub fn assess(&self, claim: &Claim<'_>, candidates: &[Candidate<'_>], joint: bool) -> Assessed {
         let mut pairs: Vec<Assessment> = tracing::info_span!("score", candidates = candidates.len()).in_scope(|| {
             candidates.iter().map(|c| self.rules.assess(&Pair { claim: claim.features, evidence: &c.features, idf: claim.idf, max_idf: claim.max_idf })).collect()
@@ -87,10 +89,13 @@ impl Judge {
         let gate = self.thresholds.gate;
         pairs.iter_mut().for_each(|a| gate.mark_low_coverage(a));
         let admitted: Vec<usize> = (0..candidates.len()).filter(|&i| gate.admits(&pairs[i])).collect();
-        let top = &admitted[..admitted.len().min(MODEL_PAIRS)];
-        let texts: Vec<String> = top.iter().map(|&i| model_evidence(&candidates[i])).collect();
-        match tracing::info_span!("stance_model", pairs = top.len()).in_scope(|| model.stance(claim.text, &texts)) {
-            Ok(probs) => top.iter().zip(probs).for_each(|(&i, p)| pairs[i] = gate::combine(&pairs[i], p, gate)),
+        // The model reads the best retrieved sentences that share enough of
+        // the claim, those the rules refute included: its reading of them is
+        // evidence for the aggregator too.
+        let read: Vec<usize> = (0..candidates.len()).filter(|&i| pairs[i].coverage >= gate.min_coverage).take(MODEL_PAIRS).collect();
+        let texts: Vec<String> = read.iter().map(|&i| model_evidence(&candidates[i])).collect();
+        match tracing::info_span!("stance_model", pairs = read.len()).in_scope(|| model.stance(claim.text, &texts)) {
+            Ok(probs) => read.iter().zip(probs).for_each(|(&i, p)| pairs[i] = gate::combine(&pairs[i], p, gate)),
             Err(e) => tracing::warn!(error = %e, "stance model failed; rules only for this claim"),
         }
         let joint = joint.then(|| joint_evidence(candidates, &admitted)).flatten().and_then(|text| {
@@ -121,9 +126,26 @@ impl Judge {
     }
 }
 
-/// The stance model's view of a unit: "title | sentence" (as in training).
+/// The stance model's view of a unit: "title | sentence" (as in training),
+/// after the sentence before it where this one refers back to what that one
+/// names ("The agency said…", "She…"): the model cannot resolve a subject it
+/// is not shown.
 fn model_evidence(c: &Candidate<'_>) -> String {
-    with_title(c.article, evidence_text(c.article, c.unit))
+    let text = evidence_text(c.article, c.unit);
+    match antecedent(c) {
+        Some(before) => with_title(c.article, format!("{before} {text}")),
+        None => with_title(c.article, text),
+    }
+}
+
+/// The sentence before a candidate that opens by referring back.
+fn antecedent<'a>(c: &Candidate<'a>) -> Option<&'a str> {
+    if c.features.anaphor.is_none() && !c.features.definite {
+        return None;
+    }
+    let at = c.article.units.binary_search_by_key(&c.unit.start, |u| u.start).ok()?;
+    let before = &c.article.units[at.checked_sub(1)?];
+    Some(&c.article.text[before.start..before.end])
 }
 
 fn with_title(article: &Article, text: String) -> String {
@@ -161,6 +183,15 @@ mod tests {
             })
             .collect();
         Article { id: id.into(), title: title.into(), text, source: Source::default(), content_hash: String::new(), units }
+    }
+
+    #[test]
+    fn the_model_reads_a_sentence_that_refers_back_after_the_one_before() {
+        let port = article("p", "Port fees", &["The Northwind Port Agency raised its fees.", "The agency said traffic fell 4%.", "Ships paid more."]);
+        let at = |i: usize| Candidate { article: &port, unit: &port.units[i], features: Arc::new(analyze(&port.text[port.units[i].start..port.units[i].end])) };
+        assert_eq!(model_evidence(&at(1)), "Port fees | The Northwind Port Agency raised its fees. The agency said traffic fell 4%.");
+        assert_eq!(model_evidence(&at(0)), "Port fees | The Northwind Port Agency raised its fees.", "a name opens it: nothing before");
+        assert_eq!(model_evidence(&at(2)), "Port fees | Ships paid more.");
     }
 
     #[test]

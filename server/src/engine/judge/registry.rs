@@ -123,6 +123,8 @@ impl Firing {
             RuleId::DateConflict => format!("the evidence dates it {}, not {}", p("found"), p("claimed")),
             RuleId::OfficeConflict => format!("the evidence calls {} {}, not {}", p("name"), p("found"), p("claimed")),
             RuleId::PlaceSwap => format!("the evidence names {}, not {}", p("found"), p("claimed")),
+            RuleId::KeyTermMissing => format!("the evidence lacks \"{}\", a key word of the claim", p("term")),
+            RuleId::PlaceDiffers => format!("the evidence names {}, not {}, where both may be true", p("found"), p("claimed")),
             RuleId::Negation => "the evidence states the opposite".into(),
             RuleId::ModelRefutes => format!("the evidence contradicts the claim (stance model, p={})", p("p")),
             RuleId::ModelSupports => format!("the stance model reads support (p={})", p("p")),
@@ -171,6 +173,8 @@ mod tests {
         assert_eq!(f.message(), "the evidence says 61 billion dollars, not 16 billion dollars");
         assert_eq!(Firing::new(RuleId::ModelRefutes, vec![("p", Param::Number(0.956))]).message(), "the evidence contradicts the claim (stance model, p=0.96)");
         assert_eq!(Firing::new(RuleId::LowCoverage, vec![("coverage", Param::Number(0.5))]).message(), "Too little of the claim's weighted content is in the sentence to support it (coverage=0.50)");
+        let missing = Firing::new(RuleId::KeyTermMissing, vec![("term", Param::Text("profit".into())), ("share", Param::Number(0.4))]);
+        assert_eq!(missing.message(), "the evidence lacks \"profit\", a key word of the claim", "the claim's own word, not the doc's example");
         let report = Firing::bare(RuleId::Negation).report(true);
         assert_eq!((report.id, report.effect, report.decisive), ("negation", RuleEffect::Refutes, true));
     }

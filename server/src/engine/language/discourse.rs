@@ -34,6 +34,7 @@ pub(super) fn pass(s: &mut Sentence) {
         let w = r.lower.as_str();
         (ANAPHORS.contains(&w) && i < CLAUSE_OPENING || SUBJECT_PRONOUNS.contains(&w) && r.boundary) && !speaker_pronoun(words, i)
     });
+    s.features.definite = words.first().is_some_and(|w| w.lower == "the") && words.get(1).is_some_and(|w| !capitalised(&w.text) && !w.boundary);
     s.features.reported = reported_by_someone_named_before(words);
     s.features.place_anaphoric = words.windows(2).any(|w| {
         w[0].lower == "the" && PLACE_ANAPHORS.contains(&w[1].lower.as_str()) || DEMONSTRATIVES.contains(&w[0].lower.as_str())
@@ -73,6 +74,14 @@ mod tests {
         assert!(analyze("They also said that 90% came from China.").reported);
         assert!(analyze("“Russia is undertaking its biggest expansion,” the official said.").reported);
         assert!(!analyze("Blinken said China is the main supplier.").reported);
+    }
+
+    #[test]
+    fn definite_descriptions_refer_back() {
+        assert!(analyze("The agency said fares would rise.").definite);
+        assert!(analyze("The 42-year-old won the race.").definite);
+        assert!(!analyze("The Northwind Port Agency said fares would rise.").definite, "a name");
+        assert!(!analyze("Fares will rise, the agency said.").definite, "the speaker, not the subject");
     }
 
     #[test]

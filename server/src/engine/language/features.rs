@@ -109,6 +109,10 @@ pub struct Features {
     /// may be named in an earlier sentence. One further on ("…allowed
     /// Russians to increase their production") refers within the sentence.
     pub anaphor: Option<usize>,
+    /// The text opens with a definite description, "the" and a common noun
+    /// ("The agency said…", "The 42-year-old…"): it stands for something
+    /// named in an earlier sentence.
+    pub definite: bool,
     /// The text refers to a place or party named before ("the country's",
     /// "these supplies").
     pub place_anaphoric: bool,

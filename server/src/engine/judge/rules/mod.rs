@@ -156,7 +156,8 @@ fn predicate_missing(s: &Signals<'_>, t: &Thresholds) -> Option<Firing> {
 }
 
 fn key_term_missing(s: &Signals<'_>, t: &Thresholds) -> Option<Firing> {
-    s.key_term_missing(t.max_missing_share, s.total).then(|| Firing::new(RuleId::KeyTermMissing, vec![("share", Param::Number(s.missing.heaviest / s.total))]))
+    s.key_term_missing(t.max_missing_share, s.total)
+        .then(|| Firing::new(RuleId::KeyTermMissing, vec![("term", text(&s.missing.heaviest_text)), ("share", Param::Number(s.missing.heaviest / s.total))]))
 }
 
 fn name_missing(s: &Signals<'_>, _: &Thresholds) -> Option<Firing> {

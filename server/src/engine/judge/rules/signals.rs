@@ -26,8 +26,9 @@ pub(super) struct Missing {
     pub date: bool,
     /// More places than "the country's" may stand for.
     pub place: bool,
-    /// Weight of the heaviest missing term.
+    /// Weight of the heaviest missing term, and the term as written.
     pub heaviest: f32,
+    pub heaviest_text: String,
 }
 
 pub(super) struct Signals<'a> {
@@ -118,7 +119,9 @@ impl<'a> Signals<'a> {
                             _ => self.missing.other_name = true,
                         }
                     }
-                    self.missing.heaviest = self.missing.heaviest.max(w);
+                    if w > self.missing.heaviest {
+                        (self.missing.heaviest, self.missing.heaviest_text) = (w, c.text.clone());
+                    }
                 }
             }
         }
@@ -207,7 +210,8 @@ fn speaker_place(claim: &Features, place: &Token) -> bool {
 /// one, and no full name ("Olaf Scholz", "Chancellor Scholz") the claim lacks
 /// comes before it ("…Olaf Scholz said he had asked…").
 fn resolves_subject(claim: &Features, evidence: &Features) -> bool {
-    let Some(pronoun) = evidence.anaphor else { return false };
+    // "The agency said…" stands for its subject as "It said…" does.
+    let Some(pronoun) = evidence.anaphor.or(evidence.definite.then_some(0)) else { return false };
     // A surname is required; the given name or title just before it is not.
     let other_person = evidence.tokens.windows(2).any(|w| {
         w[1].pos < pronoun

@@ -14,7 +14,9 @@ fn a_name_place_or_date_the_sentence_lacks_is_a_gap() {
     assert_eq!(assess("Blinken plans to visit China in 2025.", evidence).gap, Gap::Fact);
     assert_eq!(assess("Blinken plans to visit China.", evidence).gap, Gap::None);
     // The subject may be named before; not when the sentence names another.
-    assert_eq!(assess("Sullivan plans to visit China.", "The adviser plans to visit China in the coming weeks.").gap, Gap::Minor);
+    assert_eq!(assess("Sullivan plans to visit China.", "A visit to China is planned for the coming weeks.").gap, Gap::Minor);
+    // "The adviser…" stands for it as "He…" does.
+    assert_eq!(assess("Sullivan plans to visit China.", "The adviser plans to visit China in the coming weeks.").gap, Gap::None);
     assert_eq!(assess("Sullivan plans to visit China.", evidence).gap, Gap::Fact);
     assert_eq!(assess("Blinken met Putin.", "Blinken met officials.").gap, Gap::Fact);
     // "He" may be Blinken; it cannot also be Sullivan.
@@ -27,7 +29,9 @@ fn a_name_place_or_date_the_sentence_lacks_is_a_gap() {
     assert_eq!(assess("Scholz asked Xi Jinping to act.", scholz).gap, Gap::None);
     // A name far into the sentence is an object, not its subject.
     let website = "The website is ranked as the second most popular site in the world by the analysis company Alexa Internet.";
-    assert_eq!(assess("YouTube is ranked as the second most popular site in the world.", website).gap, Gap::Minor);
+    assert_eq!(assess("YouTube is ranked as the second most popular site in the world.", website).gap, Gap::None, "the website: named before");
+    let ranked = "It is ranked as the second most popular site in the world by the analysis company Alexa Internet.";
+    assert_eq!(assess("YouTube is ranked as the second most popular site in the world.", ranked).gap, Gap::None);
     // A pronoun that opens the sentence stands for the subject, and counts
     // towards what the sentence shares with the claim; a speaker does not.
     let (claim, evidence) = (analyze("Ingushetia was established in 1993."), analyze("It was established on June 4, 1992 after the republic was split in two."));
@@ -317,7 +321,7 @@ fn fact_gap() {
 
 #[test]
 fn minor_gap() {
-    let a = assess("Sullivan plans to visit China.", "The adviser plans to visit China in the coming weeks.");
+    let a = assess("Sullivan plans to visit China.", "A visit to China is planned for the coming weeks.");
     assert_eq!((a.gap, a.fired.iter().any(|f| f.rule == RuleId::MinorGap)), (Gap::Minor, true));
 }
 
