@@ -162,9 +162,12 @@ def fit(sets, models, eval_dir, work, out, loco, reuse=False, binary=None):
     def log_loss(p):
         return float(-(weight * np.log(np.clip(p[np.arange(len(y)), y], 1e-9, 1))).sum() / weight.sum())
 
-    # The model's probabilities as they are, or as log-odds (the `_logit` twins).
+    # The model's probabilities as they are, or as log-odds (the `_logit` twins);
+    # or the model's readings alone, with the one exact conflict the rules read
+    # (a figure or date stated differently), the rules' other judgements left out.
     features = {"probabilities": [n for n in names if not n.endswith("_logit")],
-                "log-odds": [n for n in names if n + "_logit" not in names]}
+                "log-odds": [n for n in names if n + "_logit" not in names],
+                "model readings": [n for n in names if n.startswith(("model_", "joint_")) and not n.endswith("_logit") or n == "exact_conflict"]}
     cols = {f: [names.index(n) for n in used] for f, used in features.items()}
     tried = {(f, c): out_of_fold(f, c) for f in features for c in (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)}
     chosen, c = min(tried, key=lambda k: log_loss(tried[k]))

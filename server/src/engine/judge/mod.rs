@@ -108,13 +108,15 @@ impl Judge {
 
     /// The verdict the assessed candidates add up to. The learned aggregator,
     /// where there is one, may overrule the hand-tuned decision; it then marks
-    /// the sentence it cites as decisive.
+    /// the sentence it cites as decisive. It reads the stance model: where the
+    /// model read nothing (no stored sentence shares enough of the claim), the
+    /// hand-tuned decision stands.
     pub fn decide(&self, assessed: &mut Assessed) -> Decision {
         tracing::info_span!("aggregate").in_scope(|| {
             let hand = decide::decide(&assessed.pairs, &self.thresholds);
             match &self.aggregator {
-                Some(a) => a.decide(assessed, hand),
-                None => hand,
+                Some(a) if assessed.pairs.iter().any(|p| p.model.is_some()) => a.decide(assessed, hand),
+                _ => hand,
             }
         })
     }
