@@ -27,8 +27,9 @@ use crate::error::{Error, Result};
 pub const FILE: &str = "stance/judge.json";
 
 /// The signals, by name, in the order [`signals`] computes them. A file
-/// weighs the ones it names (a fit picks probabilities or their log-odds per
-/// corpus); one naming a signal this build does not compute is refused.
+/// weighs the ones it names (a fit picks the probabilities, their log-odds or
+/// the model's readings alone); one naming a signal this build does not
+/// compute is refused.
 pub const SIGNALS: [&str; 34] = [
     "model_support_max",
     "model_refute_max",
