@@ -34,7 +34,9 @@ pub(super) fn pass(s: &mut Sentence) {
         let w = r.lower.as_str();
         (ANAPHORS.contains(&w) && i < CLAUSE_OPENING || SUBJECT_PRONOUNS.contains(&w) && r.boundary) && !speaker_pronoun(words, i)
     });
-    s.features.definite = words.first().is_some_and(|w| w.lower == "the") && words.get(1).is_some_and(|w| !capitalised(&w.text) && !w.boundary);
+    // "The agency said…", not "The river Lumen rose…" (a name follows: it names its subject).
+    let common = |i: usize| words.get(i).is_some_and(|w| !capitalised(&w.text) && !w.boundary);
+    s.features.definite = words.first().is_some_and(|w| w.lower == "the") && common(1) && common(2);
     s.features.reported = reported_by_someone_named_before(words);
     s.features.place_anaphoric = words.windows(2).any(|w| {
         w[0].lower == "the" && PLACE_ANAPHORS.contains(&w[1].lower.as_str()) || DEMONSTRATIVES.contains(&w[0].lower.as_str())
@@ -82,6 +84,7 @@ mod tests {
         assert!(analyze("The 42-year-old won the race.").definite);
         assert!(!analyze("The Northwind Port Agency said fares would rise.").definite, "a name");
         assert!(!analyze("Fares will rise, the agency said.").definite, "the speaker, not the subject");
+        assert!(!analyze("The river Lumen12 rose by 40 centimetres.").definite, "a name follows the noun");
     }
 
     #[test]
