@@ -405,6 +405,7 @@ def main():
     ap.add_argument("--flips", action="store_true", help="add the refuted twins of SciFact and Climate-FEVER supported claims")
     ap.add_argument("--focus", nargs="+", help="train on these sets, plus --replay pairs of the others (a target stage after --init)")
     ap.add_argument("--replay", type=int, default=0, help="with --focus: pairs sampled from the other sets, against forgetting")
+    ap.add_argument("--written-replay", help="with --focus written: a glob of other written pairs, which join the sets --replay samples from")
     ap.add_argument("--silver", help="train on these teacher-labelled pairs (train/label_silver.py) instead of the gold sets: a student (--contrastive, --flips, --mined still add theirs)")
     ap.add_argument("--dump-held-out", help="write the held-out pairs to this JSONL file and stop")
     ap.add_argument("--per-channel", action="store_true", help="int8 with a scale per output column (MPNet; see export)")
@@ -431,6 +432,8 @@ def main():
         sets["mined"] = mined_pairs(args.mined, args.mined_sets, args.mined_per_claim)
     if args.written:
         sets["written"] = written(args.written)
+    if args.written_replay:
+        sets["written-replay"] = written(args.written_replay)
     if args.contrastive:
         sets["contrastive"] = contrastive_pairs(args.eval_dir, args.contrastive, rng)
     if args.flips:
@@ -476,7 +479,7 @@ def main():
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, s / (0.06 * steps + 1)) * max(0.0, 1 - s / steps))
     # Options added after round 4 count only when set, so its checkpoints still resume.
-    later = ("init", "all_rationales", "flips", "focus", "replay", "bucket", "silver", "written", "init_served")
+    later = ("init", "all_rationales", "flips", "focus", "replay", "bucket", "silver", "written", "init_served", "written_replay")
     hashed = {k: v for k, v in vars(args).items() if k not in ("dump_held_out", "save_fp32", "per_channel") and not (k in later and not v)}
     run = hashlib.sha256(json.dumps(sorted(hashed.items()), default=str).encode()).hexdigest()[:12]
     ckpt = os.path.join(args.cache, f"checkpoint-{args.base}-{run}.pt")
