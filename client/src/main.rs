@@ -9,8 +9,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use factcheck_client::bench;
 use factcheck_client::eval::{self, CLASSES, Outcome};
-use factcheck_client::{article_json, channel, check_json, effect_name, pb, response_json, rfc3339, stance_name, verdict_name, verify, verify_explained, with_token};
+use factcheck_client::{Tls, connect, effect_name, pb, rfc3339, stance_name, verdict_name, verify, verify_explained, with_token};
 use factcheck_proto::v1::fact_check_service_client::FactCheckServiceClient;
+use factcheck_proto::pbjson_types;
 use futures::StreamExt;
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
@@ -21,9 +22,21 @@ struct Cli {
     /// Server address, "host:port" or "http://host:port".
     #[arg(long, global = true, env = "FACTCHECK_ADDR", default_value = "127.0.0.1:50051")]
     addr: String,
-    /// Print JSON instead of text.
+    /// Print JSON instead of text: each response in the proto3 JSON mapping (as grpcurl prints it).
     #[arg(long, global = true)]
     json: bool,
+    /// TLS: the PEM file of the CA that signed the server's certificate.
+    #[arg(long, global = true, env = "FACTCHECK_TLS_CA")]
+    tls_ca: Option<PathBuf>,
+    /// Mutual TLS: this client's certificate (PEM), with --tls-key.
+    #[arg(long, global = true, env = "FACTCHECK_CLIENT_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Mutual TLS: this client's private key (PEM), with --tls-cert.
+    #[arg(long, global = true, env = "FACTCHECK_CLIENT_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// TLS: the name the server's certificate must carry (default: the host of --addr).
+    #[arg(long, global = true, env = "FACTCHECK_TLS_DOMAIN")]
+    tls_domain: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -173,11 +186,11 @@ fn read_input(path: &PathBuf) -> anyhow::Result<String> {
     }
 }
 
-fn timestamp(rfc3339: Option<String>) -> anyhow::Result<Option<prost_types::Timestamp>> {
+fn timestamp(rfc3339: Option<String>) -> anyhow::Result<Option<pbjson_types::Timestamp>> {
     rfc3339
         .map(|t| {
             let since = humantime::parse_rfc3339_weak(&t).with_context(|| format!("not an RFC 3339 time: {t}"))?.duration_since(std::time::UNIX_EPOCH)?;
-            Ok(prost_types::Timestamp { seconds: since.as_secs() as i64, nanos: since.subsec_nanos() as i32 })
+            Ok(pbjson_types::Timestamp { seconds: since.as_secs() as i64, nanos: since.subsec_nanos() as i32 })
         })
         .transpose()
 }
@@ -271,7 +284,7 @@ async fn verify_batch(client: &mut FactCheckServiceClient<Channel>, file: &PathB
         let claim = claims.get(&a.request_id).map_or("", String::as_str);
         match a.result {
             Some(pb::verify_claims_response::Result::Verification(v)) if json => {
-                writeln!(stdout, "{}", serde_json::json!({"id": id, "claim": claim, "result": response_json(&v)}))?
+                writeln!(stdout, "{}", serde_json::json!({"id": id, "claim": claim, "result": v}))?
             }
             Some(pb::verify_claims_response::Result::Verification(v)) => {
                 writeln!(stdout, "{id}\t{}\t{:.2}\t{claim}", verdict_name(v.verdict).to_uppercase(), v.confidence)?;
@@ -280,7 +293,7 @@ async fn verify_batch(client: &mut FactCheckServiceClient<Channel>, file: &PathB
                 }
             }
             Some(pb::verify_claims_response::Result::Error(e)) if json => {
-                writeln!(stdout, "{}", serde_json::json!({"id": id, "claim": claim, "error": {"code": e.code, "reason": e.reason, "message": e.message}}))?
+                writeln!(stdout, "{}", serde_json::json!({"id": id, "claim": claim, "error": e}))?
             }
             Some(pb::verify_claims_response::Result::Error(e)) => writeln!(stdout, "{id}\tERROR\t{}\t{}", e.reason, e.message)?,
             None => {}
@@ -315,8 +328,7 @@ async fn ingest(client: &mut FactCheckServiceClient<Channel>, path: &PathBuf, to
     read?;
     let secs = started.elapsed().as_secs_f64();
     if json {
-        let rejections: Vec<_> = r.rejections.iter().map(|x| serde_json::json!({"article_id": x.article_id, "index": x.index, "reason": x.reason})).collect();
-        println!("{}", serde_json::json!({"added": r.added, "updated": r.updated, "unchanged": r.unchanged, "rejected": r.rejected, "rejections": rejections, "store_version": r.store_version, "seconds": secs}));
+        println!("{}", serde_json::to_string(&r)?);
     } else {
         println!("{} added, {} updated, {} unchanged, {} rejected in {secs:.1} s ({:.0} articles/s); store version {}", r.added, r.updated, r.unchanged, r.rejected, total as f64 / secs.max(1e-9), r.store_version);
         for x in &r.rejections {
@@ -340,8 +352,7 @@ async fn articles(client: &mut FactCheckServiceClient<Channel>, command: Article
                 };
                 let page = client.list_articles(request).await?.into_inner();
                 if json {
-                    let items: Vec<_> = page.articles.iter().map(article_json).collect();
-                    println!("{}", serde_json::json!({"articles": items, "next_page_token": page.next_page_token, "store_version": page.store_version}));
+                    println!("{}", serde_json::to_string(&page)?);
                 } else {
                     for a in &page.articles {
                         println!("{}\t{}\t{}\t{}", a.id, a.publisher, rfc3339(a.published_time), a.title);
@@ -359,7 +370,7 @@ async fn articles(client: &mut FactCheckServiceClient<Channel>, command: Article
         ArticlesCommand::Get { id } => {
             let a = client.get_article(pb::GetArticleRequest { id }).await?.into_inner();
             if json {
-                println!("{}", serde_json::to_string_pretty(&article_json(&a))?);
+                println!("{}", serde_json::to_string_pretty(&a)?);
             } else {
                 println!("{}  {}\n{} · {} · {} · {}\n", a.id, a.title, a.publisher, rfc3339(a.published_time), a.language, a.url);
                 for c in &a.claims {
@@ -371,7 +382,7 @@ async fn articles(client: &mut FactCheckServiceClient<Channel>, command: Article
         ArticlesCommand::Delete { id, token } => {
             let r = client.delete_article(with_token(pb::DeleteArticleRequest { id: id.clone() }, &token)?).await?.into_inner();
             if json {
-                println!("{}", serde_json::json!({"deleted": id, "store_version": r.store_version}));
+                println!("{}", serde_json::to_string(&r)?);
             } else {
                 println!("deleted {id}; store version {}", r.store_version);
             }
@@ -419,14 +430,15 @@ async fn evaluate(client: FactCheckServiceClient<Channel>, file: PathBuf, concur
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let ch = channel(&cli.addr).await.with_context(|| format!("cannot connect to {}", cli.addr))?;
+    let tls = Tls { ca: cli.tls_ca.clone(), cert: cli.tls_cert.clone(), key: cli.tls_key.clone(), domain: cli.tls_domain.clone() };
+    let ch = connect(&cli.addr, &tls).await.with_context(|| format!("cannot connect to {}", cli.addr))?;
     let mut client = FactCheckServiceClient::new(ch.clone());
     match cli.command {
         Command::Verify { batch: Some(file), max_citations, explain, .. } => verify_batch(&mut client, &file, max_citations, explain, cli.json).await?,
         Command::Verify { claim, max_citations, expect, explain, .. } => {
             let r = verify_explained(&mut client, claim.as_deref().unwrap_or_default(), max_citations, explain).await?;
             if cli.json {
-                println!("{}", serde_json::to_string_pretty(&response_json(&r))?)
+                println!("{}", serde_json::to_string_pretty(&r)?)
             } else {
                 print_verification(&r);
                 print_explanation(&r);
@@ -439,7 +451,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check { file, max_citations } => {
             let text = read_input(&file)?;
             let r = client.check_text(pb::CheckTextRequest { text: text.clone(), max_citations }).await?.into_inner();
-            if cli.json { println!("{}", serde_json::to_string_pretty(&check_json(&r))?) } else { print_check(&text, &r) }
+            if cli.json { println!("{}", serde_json::to_string_pretty(&r)?) } else { print_check(&text, &r) }
         }
         Command::Ingest { path, token } => ingest(&mut client, &path, &token, cli.json).await?,
         Command::Articles { command } => articles(&mut client, command, cli.json).await?,
@@ -455,7 +467,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let claims = std::sync::Arc::new(bench::Claims::new(examples.into_iter().map(|e| e.claim).collect())?);
             let mut channels = vec![ch];
             for _ in 1..connections.max(1) {
-                channels.push(channel(&cli.addr).await?);
+                channels.push(connect(&cli.addr, &tls).await?);
             }
             let workload = if mixed { bench::Workload::Mixed } else { bench::Workload::Verify };
             let plan = bench::Plan { concurrency, duration: Some(duration).filter(|_| requests.is_none()), requests, workload, report_every };

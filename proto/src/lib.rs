@@ -1,10 +1,15 @@
 //! The `factcheck.v1` contract: messages, the tonic client and server, and the
 //! encoded file-descriptor set that server reflection serves.
 
-/// Generated code for package `factcheck.v1`.
+/// Generated code for package `factcheck.v1`; every message serialises to
+/// and from its proto3 JSON mapping (serde).
 pub mod v1 {
     tonic::include_proto!("factcheck.v1");
+    include!(concat!(env!("OUT_DIR"), "/factcheck.v1.serde.rs"));
 }
+
+/// The well-known types the contract uses (`Timestamp`), with their JSON mapping.
+pub use pbjson_types;
 
 /// Encoded `FileDescriptorSet` of the contract, for `tonic-reflection`.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -121,6 +121,7 @@ pub async fn run(
         }
     };
     count_store();
+    metrics.record_build((&engine.answered_by()).into());
 
     let reflection = || {
         tonic_reflection::server::Builder::configure()

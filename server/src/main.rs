@@ -139,7 +139,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 store_version = engine.store_version()?,
                 applied_sequence = engine.applied_sequence()?,
                 engine = engine.mode(),
-                learned_judge = engine.learned_judge(),
+                stance_model = %engine.answered_by().stance_model,
+                judge = %engine.answered_by().judge,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "engine ready"
             );

@@ -10,6 +10,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use crate::engine::AnsweredBy;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RpcLabels {
     /// Full method, "factcheck.v1.FactCheckService/VerifyClaim".
@@ -23,6 +25,23 @@ pub struct VerdictLabels {
     pub verdict: String,
 }
 
+/// What is serving: the server's version, its engine and model ids (`factcheck_build_info`, always 1).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BuildLabels {
+    pub version: String,
+    /// "semantic" or "lexical".
+    pub engine: String,
+    pub stance_model: String,
+    pub judge: String,
+}
+
+impl From<&AnsweredBy> for BuildLabels {
+    fn from(a: &AnsweredBy) -> Self {
+        let engine = if a.semantic { "semantic" } else { "lexical" };
+        BuildLabels { version: env!("CARGO_PKG_VERSION").into(), engine: engine.into(), stance_model: a.stance_model.clone(), judge: a.judge.clone() }
+    }
+}
+
 fn duration_histogram() -> Histogram {
     // 0.25 ms .. ~8 s
     Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.000_25, 2.0, 16))
@@ -33,6 +52,7 @@ pub struct Metrics {
     pub rpc_duration: Family<RpcLabels, Histogram, fn() -> Histogram>,
     pub rpc_requests: Family<RpcLabels, Counter>,
     pub verdicts: Family<VerdictLabels, Counter>,
+    pub build_info: Family<BuildLabels, Gauge>,
     pub shed: Counter,
     pub store_articles: Gauge,
     pub store_units: Gauge,
@@ -69,6 +89,7 @@ impl Default for Metrics {
             rpc_duration: Family::new_with_constructor(duration_histogram),
             rpc_requests: Family::default(),
             verdicts: Family::default(),
+            build_info: Family::default(),
             shed: Counter::default(),
             store_articles: Gauge::default(),
             store_units: Gauge::default(),
@@ -80,6 +101,7 @@ impl Default for Metrics {
         registry.register("rpc_duration_seconds", "Server-side RPC duration", m.rpc_duration.clone());
         registry.register("rpc_requests", "RPCs by method and status code", m.rpc_requests.clone());
         registry.register("verdicts", "Verdicts returned", m.verdicts.clone());
+        registry.register("build_info", "The server's version, engine and model ids (labels; the value is 1)", m.build_info.clone());
         registry.register("shed_requests", "Requests refused at once because the server was at its concurrency limit", m.shed.clone());
         registry.register("store_articles", "Articles in the claim store", m.store_articles.clone());
         registry.register("store_units", "Sentence-level claim units in the index", m.store_units.clone());
@@ -90,6 +112,12 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// What serves, once the engine is open.
+    pub fn record_build(&self, labels: BuildLabels) {
+        self.build_info.clear();
+        self.build_info.get_or_create(&labels).set(1);
+    }
+
     /// One finished RPC.
     pub fn record_rpc(&self, labels: &RpcLabels, seconds: f64) {
         self.rpc_duration.get_or_create(labels).observe(seconds);

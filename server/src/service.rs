@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use factcheck_proto::v1 as pb;
+use factcheck_proto::pbjson_types;
 use factcheck_proto::v1::fact_check_service_server::FactCheckService;
 use futures::StreamExt;
 use tokio::sync::mpsc;
@@ -16,7 +17,7 @@ use tonic_types::{ErrorDetails, StatusExt};
 use tracing::Instrument;
 
 use crate::config::Secret;
-use crate::engine::{Applied, Article, Change, Citation, Engine, Explanation, FiredRule, ListQuery, NewArticle, RuleEffect, Source, Stance, Verdict, Verification, Write};
+use crate::engine::{AnsweredBy, Applied, Article, Change, Citation, Engine, Explanation, FiredRule, ListQuery, NewArticle, RuleEffect, Source, Stance, Verdict, Verification, Write};
 use crate::error::{Error, Reason};
 use crate::metrics::{Metrics, VerdictLabels};
 use crate::replication::Replication;
@@ -48,11 +49,14 @@ pub struct FactCheckApi {
     admin_token: Option<Secret>,
     /// With `--ingest-stream`: admin writes go through the replicated log.
     replication: Option<Arc<Replication>>,
+    /// Set on every answer; fixed once the engine is open.
+    answered_by: pb::AnsweredBy,
 }
 
 impl FactCheckApi {
     pub fn new(engine: Arc<Engine>, metrics: Arc<Metrics>, admin_token: Option<Secret>, replication: Option<Arc<Replication>>) -> Self {
-        FactCheckApi { engine, metrics, admin_token, replication }
+        let answered_by = engine.answered_by().into();
+        FactCheckApi { engine, metrics, admin_token, replication, answered_by }
     }
 
     /// Applies writes here (visible after `publish`), or through the
@@ -157,12 +161,12 @@ fn required_id(id: &str) -> Result<String, Error> {
     Ok(id.to_string())
 }
 
-fn timestamp(t: Option<prost_types::Timestamp>) -> Option<(i64, i32)> {
+fn timestamp(t: Option<pbjson_types::Timestamp>) -> Option<(i64, i32)> {
     t.map(|t| (t.seconds, t.nanos))
 }
 
-fn to_timestamp(t: Option<(i64, i32)>) -> Option<prost_types::Timestamp> {
-    t.map(|(seconds, nanos)| prost_types::Timestamp { seconds, nanos })
+fn to_timestamp(t: Option<(i64, i32)>) -> Option<pbjson_types::Timestamp> {
+    t.map(|(seconds, nanos)| pbjson_types::Timestamp { seconds, nanos })
 }
 
 #[tonic::async_trait]
@@ -171,7 +175,7 @@ impl FactCheckService for FactCheckApi {
         let (claim, max_citations) = validate_claim(&request.get_ref().claim, request.get_ref().max_citations)?;
         let (engine, explain) = (self.engine.clone(), request.get_ref().explain);
         let verification = blocking(move || engine.verify(&claim, max_citations, explain)).await?;
-        Ok(Response::new(verification_proto(&self.metrics, verification)))
+        Ok(Response::new(verification_proto(&self.metrics, &self.answered_by, verification)))
     }
 
     type VerifyClaimsStream = ReceiverStream<Result<pb::VerifyClaimsResponse, Status>>;
@@ -179,20 +183,20 @@ impl FactCheckService for FactCheckApi {
     async fn verify_claims(&self, request: Request<Streaming<pb::VerifyClaimsRequest>>) -> Result<Response<Self::VerifyClaimsStream>, Status> {
         let input = request.into_inner();
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-        let (engine, metrics) = (self.engine.clone(), self.metrics.clone());
+        let (engine, metrics, answered_by) = (self.engine.clone(), self.metrics.clone(), self.answered_by.clone());
         let work = async move {
             // A broken request stream ends the work; answers already due still go out.
             let items = input.take_while(|item| futures::future::ready(item.is_ok())).filter_map(|item| futures::future::ready(item.ok()));
             let mut answers = items
                 .map(|item| {
-                    let (engine, metrics) = (engine.clone(), metrics.clone());
+                    let (engine, metrics, answered_by) = (engine.clone(), metrics.clone(), answered_by.clone());
                     async move {
                         let result = match validate_claim(&item.claim, item.max_citations) {
                             Ok((claim, max)) => blocking(move || engine.verify(&claim, max, item.explain)).await,
                             Err(e) => Err(e),
                         };
                         let result = match result {
-                            Ok(v) => pb::verify_claims_response::Result::Verification(verification_proto(&metrics, v)),
+                            Ok(v) => pb::verify_claims_response::Result::Verification(verification_proto(&metrics, &answered_by, v)),
                             Err(e) => pb::verify_claims_response::Result::Error(item_error(e)),
                         };
                         pb::VerifyClaimsResponse { request_id: item.request_id, result: Some(result) }
@@ -236,7 +240,7 @@ impl FactCheckService for FactCheckApi {
                     Verdict::Contradicted => summary.contradicted += 1,
                     Verdict::Unknown => summary.unknown += 1,
                 }
-                let v = verification_proto(&self.metrics, c.verification);
+                let v = verification_proto(&self.metrics, &self.answered_by, c.verification);
                 pb::CheckedClaim {
                     text: text[c.start..c.end].to_string(),
                     start: c.start as u64,
@@ -248,7 +252,7 @@ impl FactCheckService for FactCheckApi {
                 }
             })
             .collect();
-        Ok(Response::new(pb::CheckTextResponse { claims, summary: Some(summary), store_version }))
+        Ok(Response::new(pb::CheckTextResponse { claims, summary: Some(summary), store_version, answered_by: Some(self.answered_by.clone()) }))
     }
 
     async fn ingest_articles(&self, request: Request<Streaming<pb::IngestArticlesRequest>>) -> Result<Response<pb::IngestArticlesResponse>, Status> {
@@ -462,7 +466,7 @@ impl From<FiredRule> for pb::RuleFiring {
 }
 
 /// The contract's form of a verification; counts the verdict.
-fn verification_proto(metrics: &Metrics, v: Verification) -> pb::VerifyClaimResponse {
+fn verification_proto(metrics: &Metrics, answered_by: &pb::AnsweredBy, v: Verification) -> pb::VerifyClaimResponse {
     let verdict = match v.verdict {
         Verdict::Supported => pb::Verdict::Supported,
         Verdict::Contradicted => pb::Verdict::Contradicted,
@@ -475,6 +479,14 @@ fn verification_proto(metrics: &Metrics, v: Verification) -> pb::VerifyClaimResp
         reason: v.reason,
         store_version: v.store_version,
         citations: v.citations.into_iter().map(citation_proto).collect(),
+        answered_by: Some(answered_by.clone()),
+    }
+}
+
+impl From<AnsweredBy> for pb::AnsweredBy {
+    fn from(a: AnsweredBy) -> Self {
+        let engine = if a.semantic { pb::Engine::Semantic } else { pb::Engine::Lexical };
+        pb::AnsweredBy { engine: engine.into(), stance_model: a.stance_model, judge: a.judge, server_version: env!("CARGO_PKG_VERSION").to_string() }
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::{TestServer, seeds_dir};
 use factcheck_client::{Client, pb};
+use factcheck_proto::pbjson_types;
 use factcheck_server::ServeOptions;
 use factcheck_server::engine::Engine;
 use factcheck_server::engine::judge::rules::RuleScorer;
@@ -184,7 +185,7 @@ async fn ingest_is_idempotent_and_delete_removes_citations() {
     let mut client = server.client().await;
     let claim = "The Atlantis Institute opened its new observatory in Reykjavik in 2025.";
     assert_eq!(verify(&mut client, claim).await.verdict(), pb::Verdict::Unknown);
-    let published = prost_types::Timestamp { seconds: 1_735_689_600, nanos: 0 };
+    let published = pbjson_types::Timestamp { seconds: 1_735_689_600, nanos: 0 };
     let news = pb::Article {
         id: "atlantis".into(),
         title: "Atlantis opens observatory".into(),
@@ -238,7 +239,7 @@ async fn pagination_visits_every_article_exactly_once() {
     let extra: Vec<_> = (0..103)
         .map(|i| pb::Article {
             publisher: if i % 3 == 0 { "Desk A".into() } else { "Desk B".into() },
-            published_time: Some(prost_types::Timestamp { seconds: 1_700_000_000 + i * 86_400, nanos: 0 }),
+            published_time: Some(pbjson_types::Timestamp { seconds: 1_700_000_000 + i * 86_400, nanos: 0 }),
             ..article(&format!("gen-{i:03}"), &format!("Generated article number {i} reports a plain fact."))
         })
         .collect();
@@ -248,7 +249,7 @@ async fn pagination_visits_every_article_exactly_once() {
         page_size: size,
         page_token: token,
         publisher: publisher.into(),
-        published_after: after.map(|s| prost_types::Timestamp { seconds: s, nanos: 0 }),
+        published_after: after.map(|s| pbjson_types::Timestamp { seconds: s, nanos: 0 }),
         published_before: None,
     };
     let all = |publisher: &'static str, after: Option<i64>| {

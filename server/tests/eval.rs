@@ -28,8 +28,8 @@ async fn evaluate(file: &Path, semantic: bool) -> Report {
     eval::report(&outcomes)
 }
 
-/// A regression guard, a little under what each engine scores now (README,
-/// EVALUATION): the target for unseen claims is 0.90.
+/// A regression guard, a little under what each engine scores now (docs/evaluation.md):
+/// the target for unseen claims is 0.90.
 async fn held_out(semantic: bool, floor: f64) {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/seed-claims.heldout.jsonl");
     let report = evaluate(&file, semantic).await;
@@ -41,7 +41,7 @@ async fn held_out(semantic: bool, floor: f64) {
 
 /// A regression guard as `held_out`'s. The lexical engine's rules were
 /// written on these articles; the semantic engine's aggregator is one for
-/// every corpus, and scores far less here (README, EVALUATION).
+/// every corpus, and scores far less here (docs/evaluation.md).
 async fn seed_dev(semantic: bool, floor: f64) {
     let Some(dir) = shared_eval() else {
         eprintln!("skipped: ../shared/eval not present");

@@ -7,6 +7,7 @@ mod common;
 use common::{TestServer, models_or_skip, seeds_dir};
 use factcheck_client::verify;
 use factcheck_proto::v1::{Stance, Verdict};
+use factcheck_proto::v1 as pb;
 use factcheck_server::engine::models::Models;
 use factcheck_server::engine::ingest::corpus;
 use factcheck_server::engine::models::EMBEDDER;
@@ -32,10 +33,13 @@ fn missing_models_say_how_to_get_them() {
 }
 
 #[tokio::test]
-async fn lexical_server_reports_it_in_health() {
+async fn lexical_server_reports_it_in_health_and_answers() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path(), Some(&seeds_dir())).await;
     assert_eq!(semantic_status(&server).await, ServingStatus::NotServing as i32);
+    let r = verify(&mut server.client().await, "Italy holds the G7 presidency this year.", 1).await.unwrap();
+    let by = r.answered_by.unwrap();
+    assert_eq!((by.engine(), by.stance_model.as_str(), by.server_version.as_str()), (pb::Engine::Lexical, "", env!("CARGO_PKG_VERSION")));
     server.stop().await;
 }
 
@@ -122,6 +126,9 @@ async fn paraphrases_find_their_evidence() {
     let server = TestServer::start_with(engine, Some(&seeds_dir()), ServeOptions::default()).await;
     assert_eq!(semantic_status(&server).await, ServingStatus::Serving as i32);
     let mut client = server.client().await;
+    let by = verify(&mut client, "Italy holds the G7 presidency this year.", 1).await.unwrap().answered_by.unwrap();
+    assert_eq!(by.engine(), pb::Engine::Semantic);
+    assert!(by.stance_model.starts_with("sha256:") && by.stance_model.len() == 19 && by.judge.starts_with("sha256:"), "{by:?}");
     // Dense retrieval ranks the evidence first although the words differ.
     let r = verify(&mut client, "Most of the machine tools Russia bought in late 2023 were Chinese", 3).await.unwrap();
     assert!(r.citations[0].text.contains("70"), "the 70% sentence is cited first: {:?}", r.citations[0]);
@@ -137,9 +144,8 @@ async fn paraphrases_find_their_evidence() {
 }
 
 /// The stance model tells support, refutation and an unrelated sentence
-/// apart. On an x86 CPU without VNNI its int8 weights, as committed, give
-/// about the same probabilities for every pair unless made unsigned at load
-/// (`engine/models/unsigned.rs`).
+/// apart, on every x86 CPU: its weights are uint8 (int8 ones overflow
+/// silently without VNNI and read about the same for every pair).
 #[test]
 fn the_stance_model_reads_plain_pairs() {
     let Some(models) = models_or_skip() else { return };

@@ -186,6 +186,7 @@ async fn exports_prometheus_metrics() {
         "factcheck_store_articles 5",
         "factcheck_rpc_duration_seconds_count{method=\"factcheck.v1.FactCheckService/VerifyClaim\",code=\"OK\"} 1",
         "factcheck_shed_requests_total 0",
+        &format!("factcheck_build_info{{version=\"{}\",engine=\"lexical\",stance_model=\"\",judge=\"\"}} 1", env!("CARGO_PKG_VERSION")),
     ] {
         assert!(text.contains(expected), "missing {expected}\n{text}");
     }
@@ -296,7 +297,8 @@ fn pem_files(dir: &std::path::Path) -> (Vec<u8>, std::path::PathBuf) {
 
 #[tokio::test]
 async fn serves_tls_and_mtls_with_plaintext_health_beside() {
-    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity, ServerTlsConfig};
+    use factcheck_client::{Tls, connect};
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
     let certs = tempfile::tempdir().unwrap();
     let (ca, dir) = pem_files(certs.path());
     let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
@@ -307,17 +309,16 @@ async fn serves_tls_and_mtls_with_plaintext_health_beside() {
     let health_addr = health_listener.local_addr().unwrap();
     let options = ServeOptions { tls: Some(tls), health_listener: Some(health_listener), ..ServeOptions::default() };
     let (server, _dir) = start(Box::new(RuleScorer::default()), options).await;
-    let https = server.addr.replace("http://", "https://");
-    let client_tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca)).domain_name("localhost");
+    // The client library's TLS, as the CLI's --tls-ca/--tls-cert/--tls-key/--tls-domain set it.
+    let server_only = Tls { ca: Some(dir.join("ca.crt")), domain: Some("localhost".into()), ..Tls::default() };
 
     // With a client certificate: served.
-    let with_cert = client_tls.clone().identity(Identity::from_pem(read("client.crt"), read("client.key")));
-    let channel = Endpoint::from_shared(https.clone()).unwrap().tls_config(with_cert).unwrap().connect().await.unwrap();
-    let r = verify(&mut Client::new(channel), CLAIM, 0).await.unwrap();
+    let mutual = Tls { cert: Some(dir.join("client.crt")), key: Some(dir.join("client.key")), ..server_only.clone() };
+    let r = verify(&mut Client::new(connect(&server.addr, &mutual).await.unwrap()), CLAIM, 0).await.unwrap();
     assert_eq!(r.verdict(), pb::Verdict::Supported);
 
     // Without one, or in plaintext: refused.
-    let refused = match Endpoint::from_shared(https).unwrap().tls_config(client_tls).unwrap().connect().await {
+    let refused = match connect(&server.addr, &server_only).await {
         Ok(ch) => verify(&mut Client::new(ch), CLAIM, 0).await.is_err(),
         Err(_) => true,
     };

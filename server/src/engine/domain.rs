@@ -291,6 +291,23 @@ pub struct FiredRule {
     pub decisive: bool,
 }
 
+/// Identifies a model file: "sha256:" and the first 12 hex digits of its bytes' hash.
+pub fn file_id(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    format!("sha256:{}", digest[..6].iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// Which engine answers, with which models: fixed once the engine is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnsweredBy {
+    /// The embedder and the stance model read the evidence; else the rules alone.
+    pub semantic: bool,
+    /// The stance model's [`file_id`]; empty for the lexical engine.
+    pub stance_model: String,
+    /// The learned aggregator's [`file_id`]; empty where the hand-tuned one decides.
+    pub judge: String,
+}
+
 /// The engine's answer for one claim.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verification {

@@ -12,8 +12,6 @@
 //! │                   Stance, Verdict, evidence_text: the types every stage speaks
 //! ├── store.rs        the sled claim store (articles and their vectors)
 //! ├── models/         ONNX Runtime sessions: the embedder and the stance model
-//! │   ├── unsigned.rs     int8 weights made unsigned (exact on every x86 CPU)
-//! │   └── patch.rs        retrained tensors swapped into the stance model at load
 //! ├── ingest/         from an article as given to the article as stored
 //! │   ├── corpus.rs       reading a folder of .txt files or a JSONL corpus
 //! │   ├── segment.rs      boilerplate, sentence splitting, check-worthiness
@@ -551,7 +549,7 @@ impl Engine {
     /// read. Deterministic for a given store.
     pub fn verify(&self, claim: &str, max_citations: usize, explain: bool) -> Result<Verification> {
         let index = self.index();
-        let (candidates, mut assessed) = self.judged(&index, claim, self.judge.learned());
+        let (candidates, mut assessed) = self.judged(&index, claim, self.judge.aggregator_id().is_some());
         let decision = self.judge.decide(&mut assessed);
         let citations = decision.order.iter().take(max_citations).map(|&i| cite(&candidates[i], &assessed.pairs[i], explain)).collect();
         Ok(Verification { verdict: decision.verdict, confidence: decision.confidence, citations, reason: decision.reason, store_version: self.store.version()? })
@@ -564,9 +562,13 @@ impl Engine {
         self.judge.signals(&self.judged(&index, claim, true).1).to_vec()
     }
 
-    /// Whether the learned aggregator decides verdicts.
-    pub fn learned_judge(&self) -> bool {
-        self.judge.learned()
+    /// Which engine answers, and with which models.
+    pub fn answered_by(&self) -> AnsweredBy {
+        AnsweredBy {
+            semantic: self.models.is_some(),
+            stance_model: self.models.as_ref().map(|m| m.stance_id().to_string()).unwrap_or_default(),
+            judge: self.judge.aggregator_id().unwrap_or_default().to_string(),
+        }
     }
 
     /// The claim's candidates, and the judge's assessment of each (`joint`: see [`Judge::assess`]).

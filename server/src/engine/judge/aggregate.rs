@@ -20,7 +20,7 @@ use super::Assessed;
 use super::assessment::Assessment;
 use super::decide::{Decision, citation_order};
 use super::registry::{Firing, RuleId};
-use crate::engine::domain::{Param, Stance, Verdict};
+use crate::engine::domain::{Param, Stance, Verdict, file_id};
 use crate::error::{Error, Result};
 
 /// The default aggregator's file, under the models directory.
@@ -86,6 +86,9 @@ pub struct Aggregator {
     /// Where each named signal is in [`SIGNALS`].
     #[serde(skip)]
     at: Vec<usize>,
+    /// The file's [`file_id`].
+    #[serde(skip)]
+    pub id: String,
 }
 
 impl Aggregator {
@@ -100,7 +103,7 @@ impl Aggregator {
         let invalid = |e: String| Error::Model(format!("{}: {e}", path.display()));
         let bytes = std::fs::read(path).map_err(|e| invalid(e.to_string()))?;
         let a: Aggregator = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
-        a.indexed().map_err(invalid)
+        Ok(Aggregator { id: file_id(&bytes), ..a.indexed().map_err(invalid)? })
     }
 
     /// Finds each named signal; refuses names this build does not compute.
@@ -244,7 +247,7 @@ mod tests {
     /// Weights that follow the model's best support and refutation only.
     fn follows_the_model() -> Aggregator {
         let signals = vec!["model_support_max".into(), "model_refute_max".into()];
-        Aggregator { signals, weights: [vec![8.0, 0.0], vec![0.0, 8.0], vec![0.0, 0.0]], bias: [-4.0, -4.0, 0.0], at: Vec::new() }.indexed().unwrap()
+        Aggregator { signals, weights: [vec![8.0, 0.0], vec![0.0, 8.0], vec![0.0, 0.0]], bias: [-4.0, -4.0, 0.0], at: Vec::new(), id: String::new() }.indexed().unwrap()
     }
 
     fn read(supports: f32, refutes: f32) -> Assessment {

@@ -72,9 +72,9 @@ impl Judge {
         Judge { rules, model, thresholds, aggregator }
     }
 
-    /// Whether the learned aggregator decides (else the hand-tuned one).
-    pub fn learned(&self) -> bool {
-        self.aggregator.is_some()
+    /// The learned aggregator's file id, where it decides (else the hand-tuned one does).
+    pub fn aggregator_id(&self) -> Option<&str> {
+        self.aggregator.as_ref().map(|a| a.id.as_str())
     }
 
     /// Assesses every candidate (best retrieved first) with the rules, then

@@ -16,11 +16,8 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::value::Tensor;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams, TruncationStrategy};
 
-use super::domain::StanceProbs;
+use super::domain::{StanceProbs, file_id};
 use crate::error::{Error, Result};
-
-mod patch;
-mod unsigned;
 
 /// Embedding width of MiniLM-L6.
 pub const DIM: usize = 384;
@@ -39,8 +36,6 @@ pub const RUNTIME: &str = "base/libonnxruntime.so";
 pub const STANCE: &str = "stance/model.onnx";
 /// Optional: the stance model's tokenizer, where it is not the embedder's.
 pub const STANCE_TOKENIZER: &str = "stance/tokenizer.json";
-/// Optional: retrained tensors of the stance model (`train/train_top.py`), swapped in at load.
-pub const STANCE_PATCH: &str = "stance/patch.onnx";
 
 /// ONNX Runtime sessions are `&mut` to run: a few, taken in turn, let
 /// concurrent verifications proceed without one global lock.
@@ -51,6 +46,8 @@ struct Pool {
     /// The model's bytes, until the other sessions are made.
     pending: Mutex<Option<Vec<u8>>>,
     name: String,
+    /// The model file's [`file_id`].
+    id: String,
     next: AtomicUsize,
     /// BERT takes token types; MPNet does not.
     takes_types: bool,
@@ -64,36 +61,23 @@ fn open_session(model: &[u8]) -> Result<Session> {
 }
 
 impl Pool {
-    /// The model at `path`, with the tensors of `patch` (a file beside it) if
-    /// that exists, with one session of `size`.
-    fn load(path: &Path, patch: Option<&Path>, size: usize) -> Result<Pool> {
+    /// The model at `path`, as the file is (weights uint8: ONNX Runtime's
+    /// uint8 × uint8 kernels are exact on every x86 CPU, where int8 weights
+    /// overflow silently without VNNI), with one session of `size`.
+    fn load(path: &Path, size: usize) -> Result<Pool> {
         let fail = |e: String| Error::Model(format!("{}: {e}", path.display()));
         let started = std::time::Instant::now();
-        let mut model = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-        let patch = patch.filter(|p| p.is_file());
-        let patch_bytes = patch.map(|p| std::fs::read(p).map_err(|e| fail(format!("{}: {e}", p.display())))).transpose()?;
-        let with_patch = |e: String| match patch {
-            Some(p) => fail(format!("(patched by {}): {e}", p.display())),
-            None => fail(e),
-        };
-        let mut patch_tensors = patch_bytes.as_deref().map(patch::Patch::read).transpose().map_err(with_patch)?;
-        // In one pass: int8 weights made unsigned, the patch's tensors swapped in.
-        let changed = match unsigned::rewrite(&model, patch_tensors.as_mut()).map_err(with_patch)? {
-            Some((rewritten, changed)) => {
-                model = rewritten;
-                changed
-            }
-            None => unsigned::Rewritten::default(),
-        };
-        let prepared = started.elapsed();
+        let model = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+        let id = file_id(&model);
+        let read = started.elapsed();
         let first = open_session(&model).map_err(|e| fail(e.to_string()))?;
-        let (prepare_ms, session_ms) = (prepared.as_millis() as u64, (started.elapsed() - prepared).as_millis() as u64);
-        tracing::info!(model = %path.display(), unsigned = changed.unsigned, patched = changed.patched, prepare_ms, session_ms, "model loaded");
+        let (read_ms, session_ms) = (read.as_millis() as u64, (started.elapsed() - read).as_millis() as u64);
+        tracing::info!(model = %path.display(), id = %id, read_ms, session_ms, "model loaded");
         let takes_types = first.inputs().iter().any(|i| i.name() == "token_type_ids");
         let sessions: Arc<[OnceLock<Mutex<Session>>]> = (0..size.max(1)).map(|_| OnceLock::new()).collect();
         let _ = sessions[0].set(Mutex::new(first));
         let pending = Mutex::new((size > 1).then_some(model));
-        Ok(Pool { sessions, pending, name: path.display().to_string(), next: AtomicUsize::new(0), takes_types })
+        Ok(Pool { sessions, pending, name: path.display().to_string(), id, next: AtomicUsize::new(0), takes_types })
     }
 
     /// Makes the pool's other sessions on a thread of their own; the pool
@@ -232,8 +216,8 @@ impl Models {
         let embedder_id = embedder_id(dir)?;
         // The two models load side by side (a restart waits for the slower).
         let (embedder, stance) = std::thread::scope(|scope| {
-            let embedder = scope.spawn(|| Pool::load(&dir.join(EMBEDDER), None, sessions));
-            let stance = Pool::load(&dir.join(STANCE), Some(&dir.join(STANCE_PATCH)), sessions);
+            let embedder = scope.spawn(|| Pool::load(&dir.join(EMBEDDER), sessions));
+            let stance = Pool::load(&dir.join(STANCE), sessions);
             (embedder.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), stance)
         });
         Ok(Models {
@@ -250,6 +234,11 @@ impl Models {
     /// are made, the models run on the sessions they have.
     pub fn open_sessions(&self) -> Vec<std::thread::JoinHandle<()>> {
         [&self.embedder, &self.stance].into_iter().filter_map(|pool| pool.open_rest()).collect()
+    }
+
+    /// The stance model's file id ([`file_id`]).
+    pub fn stance_id(&self) -> &str {
+        &self.stance.id
     }
 
     /// The sessions made so far: the embedder's and the stance model's.
