@@ -313,4 +313,17 @@ mod tests {
         assert!(!format!("{c:?}").contains("s3cr3t"));
         assert_eq!(c.admin_token.unwrap().expose(), "s3cr3t-s3cr3t-s3cr3t");
     }
+
+    /// docs/configuration.md is the users' reference: every flag and its
+    /// environment variable must be in it.
+    #[test]
+    fn the_configuration_reference_lists_every_setting() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/configuration.md")).unwrap();
+        let mut missing = Vec::new();
+        for arg in Config::command().get_arguments().filter(|a| !["help", "version"].contains(&a.get_id().as_str())) {
+            let names = arg.get_long().map(|l| format!("`--{l}`")).into_iter().chain(arg.get_env().map(|e| format!("`{}`", e.to_string_lossy())));
+            missing.extend(names.filter(|n| !doc.contains(n.as_str())));
+        }
+        assert!(missing.is_empty(), "docs/configuration.md lacks {missing:?}");
+    }
 }
