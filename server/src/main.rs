@@ -133,14 +133,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 tokio::spawn(replication.clone().follow());
                 catch_up(&replication, fresh).await;
             }
+            let answered_by = engine.answered_by();
             info!(
                 articles = engine.article_count(),
                 units = engine.unit_count(),
                 store_version = engine.store_version()?,
                 applied_sequence = engine.applied_sequence()?,
                 engine = engine.mode(),
-                stance_model = %engine.answered_by().stance_model,
-                judge = %engine.answered_by().judge,
+                stance_model = %answered_by.stance_model,
+                judge = %answered_by.judge,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "engine ready"
             );
