@@ -56,6 +56,9 @@ pub enum Error {
     Model(String),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    /// Whoever waited for the work has gone (see [`crate::engine::Cancel`]).
+    #[error("cancelled: the caller has gone or its deadline has passed")]
+    Cancelled,
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -41,6 +41,19 @@ pub const SEMANTIC_HEALTH_NAME: &str = "factcheck.v1.FactCheckService/semantic";
 /// `SERVICE_NAME` are the readiness to verify.
 pub const LIVE_HEALTH_NAME: &str = "factcheck.v1.FactCheckService/live";
 
+/// Streams (calls) one HTTP/2 connection may have open at once.
+pub const MAX_STREAMS_PER_CONNECTION: u32 = 128;
+/// How often an idle connection is pinged, and how long the answer may take
+/// before the connection is closed.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection older than this is asked to go (GOAWAY); calls in flight
+/// get the grace (a VerifyClaims stream's longest life) to end.
+pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(30 * 60);
+pub const MAX_CONNECTION_AGE_GRACE: Duration = service::MAX_STREAM_DURATION;
+/// Request headers (metadata) per call.
+pub const MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
+
 /// Work that must finish before the server is ready (the start-up corpus
 /// ingest): until it has, `""` and `SERVICE_NAME` report NOT_SERVING and
 /// verification answers from what is already indexed. An error stops the server.
@@ -137,7 +150,16 @@ pub async fn run(
         .max_decoding_message_size(options.max_request_bytes);
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut builder = Server::builder();
+    // HTTP/2 bounds per connection: streams at once, a ping to find dead
+    // peers, and an age after which a client reconnects (spreading load
+    // across replicas), with a grace for the calls in flight.
+    let mut builder = Server::builder()
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
+        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+        .max_connection_age(MAX_CONNECTION_AGE)
+        .max_connection_age_grace(MAX_CONNECTION_AGE_GRACE)
+        .http2_max_header_list_size(MAX_HEADER_LIST_BYTES);
     if let Some(tls) = options.tls {
         builder = builder.tls_config(tls)?;
     }

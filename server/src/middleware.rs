@@ -3,22 +3,29 @@
 //!    `traceparent`, with RPC semantic-convention attributes;
 //! 2. admission: at most `max_concurrent` calls at once; beyond that a call is
 //!    refused at once with RESOURCE_EXHAUSTED instead of queueing without
-//!    bound (health and reflection are exempt, so probes stay answerable);
+//!    bound (health and reflection are exempt, so probes stay answerable).
+//!    The call's [`Admission`] rides in the request's extensions: work the
+//!    handler hands on (a blocking job, a stream's task) holds it, so work
+//!    that outlives its call still counts against the limit;
 //! 3. a deadline: the server default, shortened by the caller's `grpc-timeout`,
 //!    answered with DEADLINE_EXCEEDED;
 //! 4. a panic anywhere below becomes INTERNAL and a log line, not a crash;
 //! 5. duration and count metrics by method and status code, and a log line.
+//!    A path the server does not serve counts as method `unknown`: a caller
+//!    cannot grow the registry by inventing paths.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
+use prost::Message;
+use rustc_hash::FxHashSet;
 use opentelemetry::propagation::Extractor;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Code, Status};
 use tower::{Layer, Service};
 use tracing::Instrument;
@@ -27,6 +34,13 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use factcheck_proto::code_name;
 
 use crate::metrics::{Metrics, RpcLabels};
+
+/// A call's place under the concurrency limit, released when the last clone
+/// is dropped: by the call, and by any work it handed on.
+#[derive(Clone)]
+pub struct Admission {
+    _permit: Arc<OwnedSemaphorePermit>,
+}
 
 #[derive(Clone)]
 pub struct RpcLayer {
@@ -87,9 +101,23 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 /// default deadline would cut them; only the caller's own deadline applies.
 const STREAMING: &[&str] = &["factcheck.v1.FactCheckService/VerifyClaims", "factcheck.v1.FactCheckService/IngestArticles"];
 
-/// Calls that must answer even when the server is saturated.
-fn exempt(method: &str) -> bool {
-    method.starts_with("grpc.health.") || method.starts_with("grpc.reflection.")
+/// Calls that must answer even when the server is saturated: health and reflection.
+const EXEMPT: &[&str] = &[
+    "grpc.health.v1.Health/Check",
+    "grpc.health.v1.Health/Watch",
+    "grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
+/// What metrics call a method: its name where the server serves it, else `unknown`.
+fn method_label(method: &str) -> &str {
+    static CONTRACT: OnceLock<FxHashSet<String>> = OnceLock::new();
+    let contract = CONTRACT.get_or_init(|| {
+        let set = prost_types::FileDescriptorSet::decode(factcheck_proto::FILE_DESCRIPTOR_SET).unwrap_or_default();
+        let services = set.file.iter().flat_map(|f| f.service.iter().map(move |s| (f.package(), s)));
+        services.flat_map(|(package, s)| s.method.iter().map(move |m| format!("{package}.{}/{}", s.name(), m.name()))).collect()
+    });
+    if contract.contains(method) || EXEMPT.contains(&method) { method } else { "unknown" }
 }
 
 /// The status of a trailers-only answer (errors of unary calls); OK when the
@@ -160,12 +188,16 @@ where
             None if streaming => Duration::MAX,
             None => layer.timeout,
         };
-        let exempt = exempt(&method);
+        let exempt = EXEMPT.contains(&method.as_str());
         let record_span = span.clone();
         Box::pin(
             async move {
                 let started = Instant::now();
-                let permit = if exempt { None } else { layer.permits.clone().try_acquire_owned().ok() };
+                let permit = if exempt { None } else { layer.permits.clone().try_acquire_owned().ok().map(|p| Admission { _permit: Arc::new(p) }) };
+                let mut request = request;
+                if let Some(permit) = &permit {
+                    request.extensions_mut().insert(permit.clone());
+                }
                 let response = if !exempt && permit.is_none() {
                     layer.metrics.shed.inc();
                     Ok(Status::resource_exhausted("server is at its concurrency limit; retry with backoff").into_http())
@@ -184,7 +216,7 @@ where
                 };
                 drop(permit);
                 let code = response.as_ref().map_or(Code::Unknown, status_of);
-                let labels = RpcLabels { method: method.clone(), code: code_name(code) };
+                let labels = RpcLabels { method: method_label(&method).to_string(), code: code_name(code) };
                 let elapsed = started.elapsed();
                 layer.metrics.record_rpc(&labels, elapsed.as_secs_f64());
                 record_span.record("rpc.response.status_code", labels.code.as_str());
@@ -207,6 +239,16 @@ mod tests {
         assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
         for bad in ["", "m", "12", "5x", "-1S", "1234567890S"] {
             assert_eq!(parse_grpc_timeout(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn metrics_name_only_the_methods_served() {
+        for served in ["factcheck.v1.FactCheckService/VerifyClaim", "factcheck.v1.FactCheckService/IngestArticles", "grpc.health.v1.Health/Check"] {
+            assert_eq!(method_label(served), served);
+        }
+        for other in ["factcheck.v1.FactCheckService/Nope", "a/b", "", "grpc.health.v1.Health/CheckX"] {
+            assert_eq!(method_label(other), "unknown", "{other}");
         }
     }
 }

@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use factcheck_proto::v1 as pb;
 use factcheck_proto::pbjson_types;
 use factcheck_proto::v1::fact_check_service_server::FactCheckService;
 use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::metadata::MetadataMap;
@@ -17,15 +19,14 @@ use tonic_types::{ErrorDetails, StatusExt};
 use tracing::Instrument;
 
 use crate::config::Secret;
-use crate::engine::{AnsweredBy, Applied, Article, Change, Citation, Engine, Explanation, FiredRule, ListQuery, NewArticle, RuleEffect, Source, Stance, Verdict, Verification, Write};
+use crate::engine::{AnsweredBy, Applied, Cancel, Article, Change, Citation, Engine, Explanation, FiredRule, ListQuery, NewArticle, RuleEffect, Source, Stance, Verdict, Verification, Write, MAX_CLAIM_CHARS};
 use crate::error::{Error, Reason};
 use crate::metrics::{Metrics, VerdictLabels};
+use crate::middleware::{Admission, parse_grpc_timeout};
 use crate::replication::Replication;
 
 /// `google.rpc.ErrorInfo.domain` of every error this service returns.
 pub const ERROR_DOMAIN: &str = "factcheck.v1";
-/// Longest accepted claim, in characters.
-pub const MAX_CLAIM_CHARS: usize = 2_000;
 /// Longest accepted CheckText input, in characters.
 pub const MAX_TEXT_CHARS: usize = 100_000;
 pub const DEFAULT_CITATIONS: usize = 5;
@@ -35,6 +36,13 @@ pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: i32 = 1000;
 /// Claims of one VerifyClaims stream verified at once.
 const STREAM_CONCURRENCY: usize = 8;
+/// Claims one VerifyClaims stream may send; beyond, it ends RESOURCE_EXHAUSTED.
+pub const MAX_STREAM_CLAIMS: usize = 10_000;
+/// A VerifyClaims stream with no claim in flight and none arriving for this
+/// long ends DEADLINE_EXCEEDED.
+pub const STREAM_IDLE: Duration = Duration::from_secs(60);
+/// The longest a VerifyClaims stream lasts (the caller's deadline, if shorter).
+pub const MAX_STREAM_DURATION: Duration = Duration::from_secs(30 * 60);
 /// Answers a VerifyClaims stream holds for a slow reader before it stops
 /// reading requests (back-pressure instead of unbounded buffering).
 const STREAM_BUFFER: usize = 32;
@@ -124,6 +132,31 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send
         .map_err(|e| Error::Internal(format!("engine task failed: {e}")))?
 }
 
+/// Engine work a caller waits for: the job holds the call's admission until
+/// it ends, and is told to stop (between claims) once nobody waits for it.
+async fn answer<T: Send + 'static>(admission: Option<Admission>, f: impl FnOnce(&Cancel) -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
+    let cancel = Cancel::default();
+    let _gone = CancelOnDrop(cancel.clone());
+    blocking(move || {
+        let _admission = admission;
+        f(&cancel)
+    })
+    .await
+}
+
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// The call's place under the concurrency limit (see `middleware`).
+fn admission<T>(request: &Request<T>) -> Option<Admission> {
+    request.extensions().get::<Admission>().cloned()
+}
+
 fn invalid(field: &'static str, reason: Reason, description: impl Into<String>) -> Error {
     Error::InvalidArgument { field, reason, description: description.into() }
 }
@@ -174,47 +207,86 @@ impl FactCheckService for FactCheckApi {
     async fn verify_claim(&self, request: Request<pb::VerifyClaimRequest>) -> Result<Response<pb::VerifyClaimResponse>, Status> {
         let (claim, max_citations) = validate_claim(&request.get_ref().claim, request.get_ref().max_citations)?;
         let (engine, explain) = (self.engine.clone(), request.get_ref().explain);
-        let verification = blocking(move || engine.verify(&claim, max_citations, explain)).await?;
+        let verification = answer(admission(&request), move |_| engine.verify(&claim, max_citations, explain)).await?;
         Ok(Response::new(verification_proto(&self.metrics, &self.answered_by, verification)))
     }
 
     type VerifyClaimsStream = ReceiverStream<Result<pb::VerifyClaimsResponse, Status>>;
 
     async fn verify_claims(&self, request: Request<Streaming<pb::VerifyClaimsRequest>>) -> Result<Response<Self::VerifyClaimsStream>, Status> {
-        let input = request.into_inner();
+        let caller = request.metadata().get("grpc-timeout").and_then(|v| v.to_str().ok()).and_then(parse_grpc_timeout);
+        let deadline = tokio::time::Instant::now() + caller.map_or(MAX_STREAM_DURATION, |t| t.min(MAX_STREAM_DURATION));
+        let admission = admission(&request);
+        let mut input = request.into_inner();
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         let (engine, metrics, answered_by) = (self.engine.clone(), self.metrics.clone(), self.answered_by.clone());
+        let verify = move |item: pb::VerifyClaimsRequest| {
+            let (engine, metrics, answered_by) = (engine.clone(), metrics.clone(), answered_by.clone());
+            async move {
+                let result = match validate_claim(&item.claim, item.max_citations) {
+                    Ok((claim, max)) => answer(None, move |_| engine.verify(&claim, max, item.explain)).await,
+                    Err(e) => Err(e),
+                };
+                let result = match result {
+                    Ok(v) => pb::verify_claims_response::Result::Verification(verification_proto(&metrics, &answered_by, v)),
+                    Err(e) => pb::verify_claims_response::Result::Error(item_error(e)),
+                };
+                pb::VerifyClaimsResponse { request_id: item.request_id, result: Some(result) }
+            }
+        };
         let work = async move {
-            // A broken request stream ends the work; answers already due still go out.
-            let items = input.take_while(|item| futures::future::ready(item.is_ok())).filter_map(|item| futures::future::ready(item.ok()));
-            let mut answers = items
-                .map(|item| {
-                    let (engine, metrics, answered_by) = (engine.clone(), metrics.clone(), answered_by.clone());
-                    async move {
-                        let result = match validate_claim(&item.claim, item.max_citations) {
-                            Ok((claim, max)) => blocking(move || engine.verify(&claim, max, item.explain)).await,
-                            Err(e) => Err(e),
-                        };
-                        let result = match result {
-                            Ok(v) => pb::verify_claims_response::Result::Verification(verification_proto(&metrics, &answered_by, v)),
-                            Err(e) => pb::verify_claims_response::Result::Error(item_error(e)),
-                        };
-                        pb::VerifyClaimsResponse { request_id: item.request_id, result: Some(result) }
+            // The stream holds its call's place under the limit until it ends.
+            let _admission = admission;
+            let mut running = FuturesUnordered::new();
+            let (mut received, mut reading) = (0usize, true);
+            let idle = tokio::time::sleep(STREAM_IDLE);
+            tokio::pin!(idle);
+            // Why the stream ends early, and whether the answers in flight still go out.
+            let end: Option<(Status, bool)> = loop {
+                if !reading && running.is_empty() {
+                    break None;
+                }
+                tokio::select! {
+                    item = input.message(), if reading && running.len() < STREAM_CONCURRENCY => match item {
+                        Ok(Some(item)) => {
+                            received += 1;
+                            if received > MAX_STREAM_CLAIMS {
+                                break Some((Status::resource_exhausted(format!("a stream verifies at most {MAX_STREAM_CLAIMS} claims; open another")), true));
+                            }
+                            running.push(verify(item));
+                        }
+                        // A finished or broken request stream ends the reading; answers due still go out.
+                        Ok(None) | Err(_) => reading = false,
+                    },
+                    Some(answer) = running.next(), if !running.is_empty() => {
+                        if tx.send(Ok(answer)).await.is_err() {
+                            return; // the caller went away
+                        }
                     }
-                })
-                .buffer_unordered(STREAM_CONCURRENCY);
-            while let Some(answer) = answers.next().await {
+                    () = &mut idle, if running.is_empty() => {
+                        break Some((Status::deadline_exceeded(format!("no claim for {} s", STREAM_IDLE.as_secs())), false));
+                    }
+                    () = tokio::time::sleep_until(deadline) => {
+                        break Some((Status::deadline_exceeded("the stream's deadline has passed"), false));
+                    }
+                    () = tx.closed() => return,
+                }
+                idle.as_mut().reset(tokio::time::Instant::now() + STREAM_IDLE);
+            };
+            let Some((status, drain)) = end else { return };
+            while let Some(answer) = running.next().await.filter(|_| drain) {
                 if tx.send(Ok(answer)).await.is_err() {
-                    break; // the caller went away
+                    return;
                 }
             }
+            let _ = tx.send(Err(status)).await;
         };
         tokio::spawn(work.instrument(tracing::Span::current()));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 
     async fn check_text(&self, request: Request<pb::CheckTextRequest>) -> Result<Response<pb::CheckTextResponse>, Status> {
-        let req = request.into_inner();
+        let req = request.get_ref();
         let text = clean(&req.text);
         if text.trim().is_empty() {
             return Err(invalid("text", Reason::TextEmpty, "text must not be empty").into());
@@ -224,8 +296,8 @@ impl FactCheckService for FactCheckApi {
             return Err(invalid("text", Reason::TextTooLong, format!("text has {chars} characters; the limit is {MAX_TEXT_CHARS}")).into());
         }
         let max_citations = citations(req.max_citations, DEFAULT_TEXT_CITATIONS)?;
-        let engine = self.engine.clone();
-        let (checked, text) = blocking(move || engine.check_text(&text, max_citations).map(|c| (c, text))).await?;
+        let (engine, admission) = (self.engine.clone(), admission(&request));
+        let (checked, text) = answer(admission, move |cancel| engine.check_text(&text, max_citations, cancel).map(|c| (c, text))).await?;
         let mut summary = pb::CheckSummary { skipped: checked.skipped as u32, ..pb::CheckSummary::default() };
         let store_version = match checked.claims.first() {
             Some(c) => c.verification.store_version,
@@ -304,13 +376,14 @@ impl FactCheckService for FactCheckApi {
         let id = required_id(&request.get_ref().id)?;
         let engine = self.engine.clone();
         let target = id.clone();
-        match blocking(move || engine.get(&target)).await? {
+        match answer(admission(&request), move |_| engine.get(&target)).await? {
             Some(a) => Ok(Response::new(article_proto(a, true))),
             None => Err(Error::NotFound(id).into()),
         }
     }
 
     async fn list_articles(&self, request: Request<pb::ListArticlesRequest>) -> Result<Response<pb::ListArticlesResponse>, Status> {
+        let admission = admission(&request);
         let req = request.into_inner();
         let limit = match req.page_size {
             0 => DEFAULT_PAGE_SIZE,
@@ -334,7 +407,7 @@ impl FactCheckService for FactCheckApi {
             }
         }
         let engine = self.engine.clone();
-        let (page, next) = blocking(move || engine.list(&query)).await?;
+        let (page, next) = answer(admission, move |cancel| engine.list(&query, cancel)).await?;
         Ok(Response::new(pb::ListArticlesResponse {
             articles: page.into_iter().map(|a| article_proto(a, false)).collect(),
             next_page_token: next.map(|id| encode_token(&id)).unwrap_or_default(),
@@ -510,6 +583,7 @@ impl From<Error> for Status {
                 with_info(Code::NotFound, e.to_string(), "ARTICLE_NOT_FOUND", metadata)
             }
             Error::Unavailable(_) => with_info(Code::Unavailable, e.to_string(), "INGEST_STREAM_UNAVAILABLE", HashMap::new()),
+            Error::Cancelled => with_info(Code::Cancelled, e.to_string(), "CANCELLED", HashMap::new()),
             Error::Storage(_) | Error::Corrupt { .. } | Error::Schema { .. } | Error::Corpus { .. } | Error::Model(_) | Error::Io(_) | Error::Internal(_) => {
                 tracing::error!(error = %e, "request failed");
                 with_info(Code::Internal, "internal error; see server logs".into(), "INTERNAL", HashMap::new())

@@ -68,6 +68,40 @@ async fn sheds_load_instead_of_queueing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_that_outlives_its_call_holds_its_place_and_stops_between_claims() {
+    let options = ServeOptions { max_concurrent_requests: 1, ..ServeOptions::default() };
+    // ~0.3 s a claim (30 candidates x 10 ms).
+    let (server, _dir) = start(Box::new(Slow(Duration::from_millis(10))), options).await;
+    let mut client = server.client().await;
+    let text = (0..20).map(|i| format!("Italy held the G7 presidency in {}.", 2000 + i)).collect::<Vec<_>>().join(" ");
+    let mut request = tonic::Request::new(pb::CheckTextRequest { text, max_citations: 0 });
+    request.set_timeout(Duration::from_millis(100));
+    let status = client.check_text(request).await.unwrap_err();
+    assert!(matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled), "{status:?}");
+    // The abandoned job finishes the claim it is on, holding the only place...
+    assert_eq!(verify(&mut client, CLAIM, 0).await.unwrap_err().code(), Code::ResourceExhausted);
+    // ...then stops, long before its twenty claims (~6 s) are done.
+    let t = Instant::now();
+    while let Err(status) = verify(&mut client, CLAIM, 0).await {
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        assert!(t.elapsed() < Duration::from_secs(3), "the abandoned job ran on");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A stream holds a place for its life.
+    let (tx, rx) = tokio::sync::mpsc::channel::<pb::VerifyClaimsRequest>(1);
+    let mut answers = client.verify_claims(tokio_stream::wrappers::ReceiverStream::new(rx)).await.unwrap().into_inner();
+    assert_eq!(verify(&mut client, CLAIM, 0).await.unwrap_err().code(), Code::ResourceExhausted);
+    drop(tx);
+    assert!(answers.message().await.unwrap().is_none());
+    let t = Instant::now();
+    while verify(&mut client, CLAIM, 0).await.is_err() {
+        assert!(t.elapsed() < Duration::from_secs(2), "the ended stream kept its place");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enforces_deadlines() {
     let options = ServeOptions { request_timeout: Duration::from_millis(300), ..ServeOptions::default() };
     let (server, _dir) = start(Box::new(Slow(Duration::from_millis(40))), options).await;

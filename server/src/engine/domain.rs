@@ -3,6 +3,8 @@
 //! citations). Every stage speaks these types; this module depends on none.
 
 use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -320,6 +322,25 @@ pub struct Verification {
 
 /// Most claims `check_text` verifies in one text.
 pub const MAX_CHECK_CLAIMS: usize = 200;
+/// Most articles one `list` page looks at, matching or not.
+pub const MAX_LIST_SCAN: usize = 10_000;
+/// Longest claim, in characters: a request's claim or a sentence `check_text` verifies.
+pub const MAX_CLAIM_CHARS: usize = 2_000;
+
+/// Set when whoever waits for a job has gone (its call cancelled or past its
+/// deadline): a job of many claims stops before the next one.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 /// One check-worthy claim found in a text, with its verification.
 #[derive(Debug, Clone, PartialEq)]

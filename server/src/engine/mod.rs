@@ -79,7 +79,7 @@ use self::retrieve::dense::{self, Dense};
 use self::retrieve::index::Index;
 use self::retrieve::snapshot;
 use self::store::Store;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Analysed sentences kept per index (~2.8 KB each, measured on the 1M
 /// store: BENCHMARKS.md); a store that holds more analyses the others again
@@ -497,29 +497,25 @@ impl Engine {
     }
 
     /// A page of stored articles and, if more may follow, the id to continue after.
-    pub fn list(&self, query: &ListQuery) -> Result<(Vec<Article>, Option<String>)> {
-        let mut page = Vec::with_capacity(query.limit.min(1024));
-        for a in self.store.articles_after(query.after.as_deref()) {
-            let a = a?;
-            if !query.matches(&a) {
-                continue;
-            }
-            if page.len() == query.limit {
-                let next = page.last().map(|p: &Article| p.id.clone());
-                return Ok((page, next));
-            }
-            page.push(a);
-        }
-        Ok((page, None))
+    /// A page of the articles `query` matches, in id order, read from the
+    /// index in memory (as verification sees them). At most
+    /// [`MAX_LIST_SCAN`] articles are looked at per page: a page may come
+    /// back short, with a token to go on from where the scan stopped.
+    pub fn list(&self, query: &ListQuery, cancel: &Cancel) -> Result<(Vec<Article>, Option<String>)> {
+        page(self.index().articles(), query, MAX_LIST_SCAN, cancel)
     }
 
     /// Finds the check-worthy claims of a text and verifies each.
-    pub fn check_text(&self, text: &str, max_citations: usize) -> Result<CheckedText> {
+    pub fn check_text(&self, text: &str, max_citations: usize, cancel: &Cancel) -> Result<CheckedText> {
         let mut checked = CheckedText { claims: Vec::new(), skipped: 0 };
         for (start, end) in ingest::segment::sentence_spans(text) {
-            if !ingest::segment::check_worthy(&text[start..end]) || checked.claims.len() == MAX_CHECK_CLAIMS {
+            let sentence = &text[start..end];
+            if !ingest::segment::check_worthy(sentence) || checked.claims.len() == MAX_CHECK_CLAIMS || sentence.chars().count() > MAX_CLAIM_CHARS {
                 checked.skipped += 1;
                 continue;
+            }
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled);
             }
             let verification = self.verify(&text[start..end], max_citations, false)?;
             checked.claims.push(CheckedClaim { start, end, verification });
@@ -621,6 +617,30 @@ fn embed_units(models: &Models, articles: &[&Article]) -> Result<Vec<Vec<u8>>> {
     Ok(per_article.collect())
 }
 
+/// The page of `articles` (in id order) that `query` asks for, looking at no
+/// more than `max_scan` of them, and the token of the page after it.
+fn page(articles: &[Arc<Article>], query: &ListQuery, max_scan: usize, cancel: &Cancel) -> Result<(Vec<Article>, Option<String>)> {
+    let first = query.after.as_deref().map_or(0, |after| articles.partition_point(|a| a.id.as_str() <= after));
+    let mut page = Vec::with_capacity(query.limit.min(1024));
+    for (scanned, a) in articles[first..].iter().enumerate() {
+        if scanned % 1024 == 1023 && cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        if scanned == max_scan {
+            return Ok((page, Some(articles[first + scanned - 1].id.clone())));
+        }
+        if !query.matches(a) {
+            continue;
+        }
+        if page.len() == query.limit {
+            let next = page.last().map(|p: &Article| p.id.clone());
+            return Ok((page, next));
+        }
+        page.push(Article::clone(a));
+    }
+    Ok((page, None))
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -693,6 +713,45 @@ mod tests {
         assert_eq!(rebuilt.index_origin(), IndexOrigin::Store);
         assert_eq!(claims.map(|c| rebuilt.verify(c, 3, false).unwrap()), answers);
         assert_eq!(answers[1].verdict, Verdict::Supported, "the replaced text is the one served");
+    }
+
+    #[test]
+    fn a_page_looks_at_a_bounded_number_of_articles_and_goes_on_where_it_stopped() {
+        let article = |id: String, publisher: &str| {
+            let new = NewArticle { id, text: "Text.".into(), source: Source { publisher: publisher.into(), ..Source::default() }, ..NewArticle::default() };
+            Arc::new(ingest::prepare(new))
+        };
+        // 50 articles; the publisher asked for writes only the last two.
+        let articles: Vec<Arc<Article>> = (0..50).map(|i| article(format!("a{i:02}"), if i >= 48 { "P" } else { "Q" })).collect();
+        let query = |after: Option<String>| ListQuery { after, limit: 5, publisher: Some("P".into()), published_after: None, published_before: None };
+        let never = Cancel::default();
+        let (first, next) = page(&articles, &query(None), 20, &never).unwrap();
+        assert_eq!((first.len(), next.as_deref()), (0, Some("a19")), "a short page after 20 looked at");
+        let (second, next) = page(&articles, &query(next), 20, &never).unwrap();
+        assert_eq!((second.len(), next.as_deref()), (0, Some("a39")));
+        let (third, next) = page(&articles, &query(next), 20, &never).unwrap();
+        assert_eq!((third.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), next), (vec!["a48", "a49"], None));
+
+        let gone = Cancel::default();
+        gone.cancel();
+        assert!(matches!(page(&articles, &query(None), 5000, &gone), Ok(_)), "fewer than 1,024 looked at: no check");
+        let many: Vec<Arc<Article>> = (0..3000).map(|i| article(format!("b{i:04}"), "Q")).collect();
+        assert!(matches!(page(&many, &query(None), 5000, &gone), Err(Error::Cancelled)));
+    }
+
+    #[test]
+    fn check_text_stops_when_cancelled_and_skips_sentences_longer_than_a_claim() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        engine.ingest(vec![NewArticle { id: "a".into(), text: "Oslo opened a new harbour in May 2024.".into(), ..NewArticle::default() }]).unwrap();
+        let long = format!("Oslo opened a harbour {}in May 2024.", "and a long pier ".repeat(MAX_CLAIM_CHARS / 16));
+        assert!(ingest::segment::check_worthy(&long) && long.chars().count() > MAX_CLAIM_CHARS);
+        let text = format!("Oslo opened a new harbour in May 2024. {long}");
+        let checked = engine.check_text(&text, 1, &Cancel::default()).unwrap();
+        assert_eq!((checked.claims.len(), checked.skipped), (1, 1));
+        let gone = Cancel::default();
+        gone.cancel();
+        assert!(matches!(engine.check_text(&text, 1, &gone), Err(Error::Cancelled)));
     }
 
     #[test]
