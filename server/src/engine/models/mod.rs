@@ -190,9 +190,10 @@ pub struct Models {
     pub dir: PathBuf,
 }
 
-/// Identifies the embedder in `dir` (stored beside vectors) without loading it.
+/// Identifies the embedder in `dir` by its bytes' hash (stored beside
+/// vectors: another embedder's vectors are made again), without loading it.
 pub fn embedder_id(dir: &Path) -> Result<String> {
-    Ok(format!("minilm-l6-int8:{}", std::fs::metadata(dir.join(EMBEDDER))?.len()))
+    Ok(format!("minilm-l6-int8:{}", file_id(&std::fs::read(dir.join(EMBEDDER))?)))
 }
 
 impl Models {
