@@ -153,6 +153,17 @@ class Manifests(unittest.TestCase):
                     f.flush()
                     subprocess.run([SERVER_BIN, "--config", f.name, "--check-config"], check=True, capture_output=True)
 
+    def test_prod_takes_its_secrets_from_secrets_and_hides_its_schema(self):
+        for overlay, _, _, pod, c, _, env in self.each():
+            if overlay != "prod":
+                continue
+            token = next(e for e in c["env"] if e["name"] == "FACTCHECK_ADMIN_TOKEN")
+            self.assertNotIn("value", token, "the admin token is never written into a manifest")
+            self.assertEqual(token["valueFrom"]["secretKeyRef"], {"name": "factcheck-admin", "key": "token"})
+            self.assertEqual(env["FACTCHECK_REFLECTION"], "false")
+            data = next(v for v in pod["volumes"] if v["name"] == "data")
+            self.assertEqual(data["emptyDir"]["sizeLimit"], "8Gi")
+
     def test_smoke_job_calls_the_service(self):
         docs = load("smoke")
         job = one(docs, "Job", "factcheck-smoke")

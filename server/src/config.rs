@@ -151,6 +151,11 @@ pub struct Config {
     #[arg(long, env = "FACTCHECK_INGEST_STREAM_REPLICAS", default_value_t = 1)]
     pub ingest_stream_replicas: usize,
 
+    /// Serve gRPC server reflection (v1 and v1alpha), which lets tools such as
+    /// grpcurl call without the .proto files; `false` hides the schema.
+    #[arg(long, env = "FACTCHECK_REFLECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub reflection: bool,
+
     /// Validate the configuration, print it, and exit.
     #[arg(long)]
     pub check_config: bool,
@@ -298,6 +303,16 @@ mod tests {
         assert!(load(&["--admin-token", "short"]).unwrap().validate().is_err());
         assert!(load(&["--ingest-stream-name", "a.b"]).unwrap().validate().unwrap_err().contains("ingest_stream_name"));
         load(&["--ingest-stream", "nats://127.0.0.1:4222", "--ingest-stream-name", "FC_prod-1"]).unwrap().validate().unwrap();
+    }
+
+    #[test]
+    fn reflection_is_on_unless_switched_off() {
+        assert!(load(&[]).unwrap().reflection);
+        assert!(!load(&["--reflection", "false"]).unwrap().reflection);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "reflection = false\n").unwrap();
+        assert!(!load(&["--config", file.to_str().unwrap()]).unwrap().reflection);
     }
 
     #[test]

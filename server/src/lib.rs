@@ -73,6 +73,8 @@ pub struct ServeOptions {
     pub health_listener: Option<TcpListener>,
     /// Bearer token for admin calls; None refuses them.
     pub admin_token: Option<Secret>,
+    /// Serves gRPC server reflection.
+    pub reflection: bool,
     /// Served NOT_SERVING until this is done.
     pub warmup: Option<Warmup>,
     /// Admin writes go through this replicated log (`--ingest-stream`).
@@ -91,6 +93,7 @@ impl Default for ServeOptions {
             metrics_listener: None,
             health_listener: None,
             admin_token: None,
+            reflection: true,
             warmup: None,
             replication: None,
         }
@@ -143,9 +146,15 @@ pub async fn run(
             // So that grpcurl and friends can decode google.rpc error details.
             .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
     };
-    let reflection_v1 = reflection().build_v1()?;
-    // grpcurl 1.8 and many tools only speak v1alpha.
-    let reflection_v1alpha = reflection().build_v1alpha()?;
+    let (reflection_v1, reflection_v1alpha) = if options.reflection {
+        // grpcurl 1.8 and many tools only speak v1alpha.
+        (Some(reflection().build_v1()?), Some(reflection().build_v1alpha()?))
+    } else {
+        (None, None)
+    };
+    if options.admin_token.is_some() && options.tls.is_none() {
+        tracing::warn!("admin calls accept a bearer token over plaintext: serve TLS (--tls-cert) or keep this port on a private network");
+    }
     let api = FactCheckServiceServer::new(FactCheckApi::new(engine, metrics.clone(), options.admin_token, options.replication))
         .max_decoding_message_size(options.max_request_bytes);
 
@@ -166,8 +175,8 @@ pub async fn run(
     let grpc = builder
         .layer(RpcLayer::new(options.max_concurrent_requests, options.request_timeout, metrics.clone()))
         .add_service(health_service.clone())
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
+        .add_optional_service(reflection_v1)
+        .add_optional_service(reflection_v1alpha)
         .add_service(api)
         // Small unary replies must not wait on Nagle's algorithm.
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), stopped(stop_rx.clone()));

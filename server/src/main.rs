@@ -162,6 +162,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         metrics_listener: bind(config.metrics_addr(), "metrics").await?,
         health_listener: bind(config.health_addr(), "health").await?,
         admin_token: config.admin_token.clone(),
+        reflection: config.reflection,
         warmup: Some(warmup),
         replication,
     };
