@@ -161,6 +161,9 @@ class Manifests(unittest.TestCase):
             self.assertNotIn("value", token, "the admin token is never written into a manifest")
             self.assertEqual(token["valueFrom"]["secretKeyRef"], {"name": "factcheck-admin", "key": "token"})
             self.assertEqual(env["FACTCHECK_REFLECTION"], "false")
+            nats = next(v for v in pod["volumes"] if v["name"] == "nats")
+            self.assertEqual(nats["secret"]["secretName"], "factcheck-nats")
+            self.assertTrue(env["FACTCHECK_INGEST_STREAM_CREDENTIALS"].startswith("/etc/factcheck-nats/"))
             data = next(v for v in pod["volumes"] if v["name"] == "data")
             self.assertEqual(data["emptyDir"]["sizeLimit"], "8Gi")
 

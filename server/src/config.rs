@@ -33,6 +33,57 @@ impl std::str::FromStr for Secret {
     }
 }
 
+/// NATS server URLs (comma-separated), which may carry `user:password@`:
+/// Debug and [`StreamUrls::redacted`] print them without it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct StreamUrls(String);
+
+impl StreamUrls {
+    pub fn is_empty(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+
+    /// The URLs with any userinfo replaced by `[redacted]`, for logs.
+    pub fn redacted(&self) -> String {
+        self.split().iter().map(|(url, user)| if user.is_some() { url.replacen("://", "://[redacted]@", 1) } else { url.clone() }).collect::<Vec<_>>().join(",")
+    }
+
+    /// The URLs without userinfo, and the first `user:password` given.
+    pub fn credentials(&self) -> (String, Option<(String, String)>) {
+        let split = self.split();
+        let user = split.iter().find_map(|(_, user)| user.as_deref()).map(|u| {
+            let (name, password) = u.split_once(':').unwrap_or((u, ""));
+            (name.to_string(), password.to_string())
+        });
+        (split.into_iter().map(|(url, _)| url).collect::<Vec<_>>().join(","), user)
+    }
+
+    /// Each URL without its userinfo, and the userinfo.
+    fn split(&self) -> Vec<(String, Option<String>)> {
+        let one = |url: &str| {
+            let (scheme, rest) = url.split_once("://").unwrap_or(("nats", url));
+            match rest.rsplit_once('@') {
+                Some((user, host)) => (format!("{scheme}://{host}"), Some(user.to_string())),
+                None => (format!("{scheme}://{rest}"), None),
+            }
+        };
+        self.0.split(',').map(|u| one(u.trim())).collect()
+    }
+}
+
+impl std::fmt::Debug for StreamUrls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl std::str::FromStr for StreamUrls {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(StreamUrls(s.to_string()))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -139,8 +190,19 @@ pub struct Config {
     /// NATS server(s) of a JetStream ingest log, e.g. `nats://nats:4222`: admin
     /// writes are appended to it and every replica applies it in order.
     /// Empty: writes are applied locally (one replica).
-    #[arg(long, env = "FACTCHECK_INGEST_STREAM", default_value = "")]
-    pub ingest_stream: String,
+    /// `nats://user:password@host:4222` is accepted and never logged; prefer
+    /// `--ingest-stream-credentials`.
+    #[arg(long, env = "FACTCHECK_INGEST_STREAM", default_value = "", hide_env_values = true)]
+    pub ingest_stream: StreamUrls,
+
+    /// NATS credentials file (`.creds`: a user JWT and its NKey seed) for the
+    /// ingest stream.
+    #[arg(long, env = "FACTCHECK_INGEST_STREAM_CREDENTIALS")]
+    pub ingest_stream_credentials: Option<PathBuf>,
+
+    /// PEM CA bundle: talk to NATS over TLS only, trusting this CA.
+    #[arg(long, env = "FACTCHECK_INGEST_STREAM_TLS_CA")]
+    pub ingest_stream_tls_ca: Option<PathBuf>,
 
     /// Name of the JetStream stream of that log (one per deployment).
     #[arg(long, env = "FACTCHECK_INGEST_STREAM_NAME", default_value = "FACTCHECK_INGEST")]
@@ -243,6 +305,8 @@ impl Config {
         readable("tls_cert", &self.tls_cert)?;
         readable("tls_key", &self.tls_key)?;
         readable("tls_client_ca", &self.tls_client_ca)?;
+        readable("ingest_stream_credentials", &self.ingest_stream_credentials)?;
+        readable("ingest_stream_tls_ca", &self.ingest_stream_tls_ca)?;
         if !(1..=5).contains(&self.ingest_stream_replicas) {
             return Err("ingest_stream_replicas must be 1..=5 (JetStream's limit)".into());
         }
@@ -319,6 +383,16 @@ mod tests {
     fn an_empty_corpus_means_the_store_alone() {
         assert_eq!(load(&["--corpus", ""]).unwrap().corpus, "");
         assert_eq!(load(&[]).unwrap().corpus, "seeds");
+    }
+
+    #[test]
+    fn never_prints_nats_credentials() {
+        let c = load(&["--ingest-stream", "nats://fc:pa55word@nats-0:4222, tls://nats-1:4222"]).unwrap();
+        assert_eq!(c.ingest_stream.redacted(), "nats://[redacted]@nats-0:4222,tls://nats-1:4222");
+        assert!(!format!("{c:?}").contains("pa55word"));
+        let (urls, user) = c.ingest_stream.credentials();
+        assert_eq!((urls.as_str(), user), ("nats://nats-0:4222,tls://nats-1:4222", Some(("fc".into(), "pa55word".into()))));
+        assert!(load(&["--ingest-stream-credentials", "/nope.creds"]).unwrap().validate().unwrap_err().contains("no such file"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use factcheck_server::engine::ingest::corpus;
 use factcheck_server::engine::judge::thresholds::{ModelGate, Thresholds};
 use factcheck_server::engine::Engine;
 use factcheck_server::metrics::Metrics;
-use factcheck_server::replication::Replication;
+use factcheck_server::replication::{Replication, StreamConfig};
 use factcheck_server::{ServeOptions, telemetry};
 use tokio::net::TcpListener;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
@@ -86,7 +86,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let gate = ModelGate { threshold: config.model_threshold, min_coverage: config.model_min_coverage, ..ModelGate::default() };
     let thresholds = Thresholds { gate, ..Thresholds::default() };
     let judge = config.judge.clone();
-    let (stream_url, stream_name, stream_replicas) = (config.ingest_stream.clone(), config.ingest_stream_name.clone(), config.ingest_stream_replicas);
+    let stream = StreamConfig {
+        urls: config.ingest_stream.clone(),
+        name: config.ingest_stream_name.clone(),
+        replicas: config.ingest_stream_replicas,
+        credentials: config.ingest_stream_credentials.clone(),
+        tls_ca: config.ingest_stream_tls_ca.clone(),
+    };
     let (engine, articles) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut builder = Engine::builder(&data_dir).thresholds(thresholds).cached_sentences(cached);
         if models_dir.is_empty() {
@@ -105,9 +111,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     })
     .await??;
     let metrics = Arc::new(Metrics::default());
-    let replication = match stream_url.as_str() {
-        "" => None,
-        url => Some(Replication::connect(url, &stream_name, stream_replicas, engine.clone(), metrics.clone()).await.with_context(|| format!("ingest stream {url}"))?),
+    let replication = if stream.urls.is_empty() {
+        None
+    } else {
+        Some(Replication::connect(&stream, engine.clone(), metrics.clone()).await.with_context(|| format!("ingest stream {}", stream.urls.redacted()))?)
     };
     // With a replicated log, the corpus seeds a replica only before its first
     // entry: later writes come from the log alone, in the same order on

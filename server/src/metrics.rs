@@ -59,6 +59,8 @@ pub struct Metrics {
     /// Ingest-log entries not yet applied here (replicated ingest).
     pub replication_lag: Gauge,
     pub ingested_articles: Counter,
+    /// Ingest-log entries set aside because they cannot be applied (replicated ingest).
+    pub parked_entries: Counter,
     otel: Otel,
 }
 
@@ -67,6 +69,7 @@ struct Otel {
     rpc_duration: opentelemetry::metrics::Histogram<f64>,
     rpc_requests: opentelemetry::metrics::Counter<u64>,
     ingested_articles: opentelemetry::metrics::Counter<u64>,
+    parked_entries: opentelemetry::metrics::Counter<u64>,
     replication_lag: opentelemetry::metrics::Gauge<u64>,
 }
 
@@ -77,6 +80,7 @@ impl Otel {
             rpc_duration: meter.f64_histogram("factcheck.rpc.duration").with_unit("s").with_description("Server-side RPC duration").build(),
             rpc_requests: meter.u64_counter("factcheck.rpc.requests").with_description("RPCs by method and status code").build(),
             ingested_articles: meter.u64_counter("factcheck.ingest.articles").with_description("Articles added or replaced").build(),
+            parked_entries: meter.u64_counter("factcheck.ingest.parked").with_description("Ingest-log entries set aside: they cannot be applied").build(),
             replication_lag: meter.u64_gauge("factcheck.replication.lag").with_description("Ingest-log entries not yet applied here").build(),
         }
     }
@@ -95,6 +99,7 @@ impl Default for Metrics {
             store_units: Gauge::default(),
             replication_lag: Gauge::default(),
             ingested_articles: Counter::default(),
+            parked_entries: Counter::default(),
             registry: Registry::default(),
             otel: Otel::new(),
         };
@@ -107,6 +112,7 @@ impl Default for Metrics {
         registry.register("store_units", "Sentence-level claim units in the index", m.store_units.clone());
         registry.register("replication_lag_entries", "Ingest-log entries not yet applied here", m.replication_lag.clone());
         registry.register("ingested_articles", "Articles added or replaced", m.ingested_articles.clone());
+        registry.register("parked_entries", "Ingest-log entries set aside: they cannot be applied", m.parked_entries.clone());
         Metrics { registry, ..m }
     }
 }
@@ -131,6 +137,12 @@ impl Metrics {
     pub fn record_ingested(&self, articles: u64) {
         self.ingested_articles.inc_by(articles);
         self.otel.ingested_articles.add(articles, &[]);
+    }
+
+    /// Ingest-log entries set aside.
+    pub fn record_parked(&self, entries: u64) {
+        self.parked_entries.inc_by(entries);
+        self.otel.parked_entries.add(entries, &[]);
     }
 
     /// Entries of the ingest log still to apply on this replica.

@@ -10,15 +10,18 @@
 //! only maps writes to messages and back.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use anyhow::Context;
 use async_nats::jetstream::{self, consumer, stream};
 use futures::{FutureExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
 
+use crate::config::StreamUrls;
 use crate::engine::{Applied, Change, Engine, Write};
 use crate::error::{Error, Reason};
 use crate::metrics::Metrics;
@@ -69,13 +72,39 @@ pub struct Replication {
     ready: AtomicBool,
 }
 
+/// Where the ingest log is and how to reach it (`--ingest-stream*`).
+pub struct StreamConfig {
+    pub urls: StreamUrls,
+    /// The JetStream stream's name.
+    pub name: String,
+    /// Its replicas when this server creates it.
+    pub replicas: usize,
+    /// A NATS `.creds` file.
+    pub credentials: Option<PathBuf>,
+    /// TLS only, trusting this CA.
+    pub tls_ca: Option<PathBuf>,
+}
+
 impl Replication {
-    /// Connects to NATS at `url` (in the background, retrying: the server
-    /// serves verification while NATS is away) for the stream `stream`.
-    pub async fn connect(url: &str, stream: &str, replicas: usize, engine: Arc<Engine>, metrics: Arc<Metrics>) -> anyhow::Result<Arc<Replication>> {
+    /// Connects to NATS (in the background, retrying: the server serves
+    /// verification while NATS is away) for the stream of `config`.
+    pub async fn connect(config: &StreamConfig, engine: Arc<Engine>, metrics: Arc<Metrics>) -> anyhow::Result<Arc<Replication>> {
         let reconnected = Arc::new(Notify::new());
         let signal = reconnected.clone();
-        let client = async_nats::ConnectOptions::new()
+        // Credentials in the URLs go to the client as such, never in a URL it may log.
+        let (urls, user) = config.urls.credentials();
+        let mut options = async_nats::ConnectOptions::new();
+        if let Some((name, password)) = user {
+            options = options.user_and_password(name, password);
+        }
+        if let Some(file) = &config.credentials {
+            options = options.credentials_file(file).await.with_context(|| format!("NATS credentials {}", file.display()))?;
+        }
+        if let Some(ca) = &config.tls_ca {
+            options = options.require_tls(true).add_root_certificates(ca.clone());
+        }
+        let (stream, replicas) = (config.name.as_str(), config.replicas);
+        let client = options
             .name(format!("factcheck-server {}", env!("CARGO_PKG_VERSION")))
             .event_callback(move |event| {
                 if matches!(event, async_nats::Event::Connected) {
@@ -85,7 +114,7 @@ impl Replication {
                 async {}
             })
             .retry_on_initial_connect()
-            .connect(url)
+            .connect(urls)
             .await?;
         let mut js = jetstream::new(client.clone());
         js.set_timeout(ACK_TIMEOUT);
@@ -240,20 +269,16 @@ impl Replication {
     /// Applies a batch in order, then makes it visible at once.
     async fn apply(&self, entries: Vec<(u64, i64, serde_json::Result<Entry>)>) -> anyhow::Result<()> {
         let engine = self.engine.clone();
-        let done = tokio::task::spawn_blocking(move || -> crate::error::Result<Vec<(u64, Applied)>> {
-            let mut done = Vec::with_capacity(entries.len());
+        let (done, parked) = tokio::task::spawn_blocking(move || -> crate::error::Result<(Vec<(u64, Applied)>, Vec<Parked>)> {
+            let (mut done, mut parked) = (Vec::with_capacity(entries.len()), Vec::new());
             let mut changed = false;
             for (sequence, stored_ms, entry) in entries {
                 // Every replica decides the same from the entry and the stream alone.
-                let write = match entry {
-                    Ok(e) if stored_ms <= e.expires_unix_ms => e.write,
-                    Ok(e) => {
-                        tracing::warn!(sequence, late_ms = stored_ms - e.expires_unix_ms, "ingest stream: entry stored after its writer gave up; skipped");
-                        done.push((sequence, engine.skip(sequence)?));
-                        continue;
-                    }
-                    Err(e) => {
-                        tracing::error!(sequence, error = %e, "ingest stream: unreadable entry skipped");
+                let write = match entry.map_err(|e| format!("unreadable: {e}")).and_then(|e| checked(e, stored_ms)) {
+                    Ok(write) => write,
+                    Err(reason) => {
+                        tracing::error!(sequence, %reason, "ingest stream: entry parked, not applied");
+                        parked.push(Parked { sequence, reason });
                         done.push((sequence, engine.skip(sequence)?));
                         continue;
                     }
@@ -265,9 +290,10 @@ impl Replication {
             if changed {
                 engine.publish()?;
             }
-            Ok(done)
+            Ok((done, parked))
         })
         .await??;
+        self.park(parked).await;
         let Some(&(last, _)) = done.last() else { return Ok(()) };
         self.metrics.record_ingested(done.iter().filter(|(_, a)| matches!(a, Applied::Stored(Change::Added | Change::Replaced))).count() as u64);
         {
@@ -280,6 +306,41 @@ impl Replication {
         self.applied.send_replace(last);
         Ok(())
     }
+}
+
+/// An entry of the log that no replica applies.
+#[derive(Debug, Serialize)]
+struct Parked {
+    sequence: u64,
+    reason: String,
+}
+
+impl Replication {
+    /// Reports parked entries on the dead-letter subject (`<subject>.parked`,
+    /// one JSON message each: sequence and reason) and counts them.
+    async fn park(&self, parked: Vec<Parked>) {
+        self.metrics.record_parked(parked.len() as u64);
+        for p in parked {
+            let message = serde_json::to_vec(&p).unwrap_or_default();
+            if let Err(e) = self.client.publish(format!("{}.parked", self.subject), message.into()).await {
+                tracing::warn!(sequence = p.sequence, error = %e, "ingest stream: cannot report a parked entry");
+            }
+        }
+    }
+}
+
+/// The write of an entry, if it may be applied: stored before its writer
+/// gave up, and valid (an entry from another publisher may be anything).
+fn checked(entry: Entry, stored_ms: i64) -> Result<Write, String> {
+    if stored_ms > entry.expires_unix_ms {
+        return Err(format!("stored {} ms after its writer gave up", stored_ms - entry.expires_unix_ms));
+    }
+    match &entry.write {
+        Write::Upsert(article) => article.validate().map_err(|r| format!("invalid article {:?}: {}", article.id, r.as_str()))?,
+        Write::Delete { id } if id.trim().is_empty() => return Err("a delete without an id".into()),
+        Write::Delete { .. } => {}
+    }
+    Ok(entry.write)
 }
 
 fn unavailable(e: impl std::fmt::Display) -> Error {

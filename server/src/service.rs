@@ -75,7 +75,12 @@ impl FactCheckApi {
             for w in writes {
                 sequences.push(replication.append(w).await?);
             }
-            return replication.outcomes(&sequences).await;
+            let outcomes = replication.outcomes(&sequences).await?;
+            // Skipped: stored after this server stopped waiting for it, or parked.
+            if outcomes.iter().any(|o| matches!(o, Applied::Skipped)) {
+                return Err(Error::Unavailable("the ingest stream took a write of this call too late to apply it; that write was not applied: retry the call".into()));
+            }
+            return Ok(outcomes);
         }
         let engine = self.engine.clone();
         let applied = blocking(move || {

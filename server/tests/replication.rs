@@ -33,10 +33,16 @@ fn nats_installed() -> bool {
 /// nats-server with JetStream on `port` (0: one it picks), storing in `dir`;
 /// returns it and its port once it accepts clients.
 fn start_nats(dir: &Path, port: u16) -> (Child, u16) {
+    start_nats_with(dir, port, &[])
+}
+
+/// `start_nats` with more arguments (`--user`, `--pass`).
+fn start_nats_with(dir: &Path, port: u16, more: &[&str]) -> (Child, u16) {
     let port_arg = if port == 0 { "-1".to_string() } else { port.to_string() };
     let mut child = Command::new("nats-server")
         .args(["-js", "-a", "127.0.0.1", "-p", &port_arg, "-sd"])
         .arg(dir)
+        .args(more)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -62,24 +68,30 @@ struct Replica {
     data: PathBuf,
     child: Child,
     addr: String,
+    /// Its log, once it has exited.
+    log: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Replica {
     fn spawn(data: &Path, nats_port: u16) -> Replica {
+        Self::spawn_at(data, &format!("nats://127.0.0.1:{nats_port}"))
+    }
+
+    fn spawn_at(data: &Path, nats_url: &str) -> Replica {
         let mut child = Command::new(env!("CARGO_BIN_EXE_factcheck-server"))
             .args(["--listen", "127.0.0.1:0", "--metrics-listen", "", "--models", "", "--data-dir"])
             .arg(data)
             .arg("--corpus")
             .arg(common::seeds_dir())
             .arg("--ingest-stream")
-            .arg(format!("nats://127.0.0.1:{nats_port}"))
+            .arg(nats_url)
             .env("FACTCHECK_ADMIN_TOKEN", TOKEN)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let (addr, _log) = common::serving_addr(&mut child);
-        Replica { data: data.to_path_buf(), child, addr }
+        let (addr, log) = common::serving_addr(&mut child);
+        Replica { data: data.to_path_buf(), child, addr, log: Some(log) }
     }
 
     async fn client(&self) -> Client {
@@ -261,6 +273,54 @@ async fn replicas_converge_through_kills_and_a_nats_restart() {
         assert_eq!(verdicts[0] == pb::Verdict::Supported, version.is_some(), "{id}: {:?}", verdicts[0]);
     }
     drop(replicas);
+    let _ = nats.kill();
+    let _ = nats.wait();
+}
+
+/// An entry no replica can apply (valid JSON, an invalid article) is parked:
+/// reported on the dead-letter subject, and the replicas go on applying the
+/// stream. NATS asks for a password, given in the URL, which no log shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_poisoned_entry_is_parked_and_the_password_never_logged() {
+    if !nats_installed() {
+        return;
+    }
+    const PASSWORD: &str = "pa55word-not-for-logs";
+    let dir = tempfile::tempdir().unwrap();
+    let (mut nats, port) = start_nats_with(&dir.path().join("js"), 0, &["--user", "fc", "--pass", PASSWORD]);
+    let url = format!("nats://fc:{PASSWORD}@127.0.0.1:{port}");
+    let mut replicas: Vec<Replica> = (0..2).map(|i| Replica::spawn_at(&dir.path().join(format!("r{i}")), &url)).collect();
+    let mut writer = replicas[0].client().await;
+    until_acknowledged!(ingest(&mut writer, article(1, 0)).await);
+
+    let nats_client = async_nats::ConnectOptions::with_user_and_password("fc".into(), PASSWORD.into()).connect(format!("127.0.0.1:{port}")).await.unwrap();
+    let mut parked = nats_client.subscribe("factcheck.ingest.FACTCHECK_INGEST.parked").await.unwrap();
+    nats_client.flush().await.unwrap();
+    let poison = factcheck_server::engine::Write::Upsert(factcheck_server::engine::NewArticle { id: " ".into(), text: "No id.".into(), ..Default::default() });
+    let entry = serde_json::json!({ "write": poison, "expires_unix_ms": i64::MAX });
+    let js = async_nats::jetstream::new(nats_client.clone());
+    let sequence = js.publish("factcheck.ingest.FACTCHECK_INGEST", serde_json::to_vec(&entry).unwrap().into()).await.unwrap().await.unwrap().sequence;
+    // Each replica reports it (one message each).
+    for _ in 0..replicas.len() {
+        let message = tokio::time::timeout(Duration::from_secs(20), futures::StreamExt::next(&mut parked)).await.unwrap().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&message.payload).unwrap();
+        assert_eq!(report["sequence"], sequence, "{report}");
+        assert!(report["reason"].as_str().unwrap().contains("invalid article"), "{report}");
+    }
+    // The stream goes on past it on both.
+    until_acknowledged!(ingest(&mut writer, article(2, 0)).await);
+    let mut other = replicas[1].client().await;
+    let started = Instant::now();
+    while verify(&mut other, &claim(2, 0), 0).await.unwrap().verdict() != pb::Verdict::Supported {
+        assert!(started.elapsed() < Duration::from_secs(20), "the other replica stopped at the parked entry");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for r in &mut replicas {
+        r.kill_9();
+        let log = r.log.take().unwrap().join().unwrap();
+        assert!(!log.contains(PASSWORD), "the NATS password is in a log:\n{log}");
+        assert!(log.contains("entry parked"), "{log}");
+    }
     let _ = nats.kill();
     let _ = nats.wait();
 }
