@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs one or all fuzz targets (segment, normalize, request) for SECONDS each,
+# Runs one or all fuzz targets (segment, normalize, request, snapshot) for SECONDS each,
 # in parallel, on the stable toolchain (RUSTC_BOOTSTRAP lets cargo-fuzz pass
 # its flags; no sanitizer: the code has no `unsafe`, so panics are the finds).
 #   scripts/fuzz.sh [SECONDS=600] [TARGET...]
@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 seconds=${1:-600}
 shift || true
-targets=("${@:-segment normalize request}")
+targets=("${@:-segment normalize request snapshot}")
 read -r -a targets <<<"${targets[*]}"
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 export RUSTC_BOOTSTRAP=1

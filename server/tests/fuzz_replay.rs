@@ -28,3 +28,8 @@ fn normalize_corpus() {
 fn request_corpus() {
     assert!(replay("request", factcheck_server::service::fuzz_one) >= 5);
 }
+
+#[test]
+fn snapshot_corpus() {
+    assert!(replay("snapshot", factcheck_server::engine::retrieve::snapshot::fuzz_one) >= 2);
+}

@@ -5,14 +5,17 @@
 //! analyser (a hash of its sources, `build.rs`) and with the same embedder,
 //! so a stale or foreign file is never served: it is rebuilt instead.
 //!
-//! Layout: `FCI3`, then two length-prefixed postcard records (the [`Header`],
+//! Layout: `FCI4`, then two length-prefixed postcard records (the [`Header`],
 //! then the articles, unit table and postings), then the dense vectors raw
 //! (`n × DIM` i8, then `n` little-endian f32 scales),
-//! then, with a graph, the unit id of each graph key (little-endian u32). A
-//! restart maps the file and decodes it in place; the vectors stay mapped.
-//! A large store's vector graph (`super::ann`) is a second file, in usearch's
-//! own format, named by the store version of the snapshot, written first
-//! and mapped, not read, on restart; the header holds its length.
+//! then, with a graph, the unit id of each graph key (little-endian u32),
+//! then the SHA-256 of all the bytes before it. A restart checks that
+//! digest before it decodes anything (a damaged file is rebuilt, never
+//! trusted), then maps the file and decodes it in place; the vectors stay
+//! mapped. A large store's vector graph (`super::ann`) is a second file, in
+//! usearch's own format, named by the store version of the snapshot, written
+//! first and mapped, not read, on restart; the header holds its length and
+//! SHA-256, checked before the graph is handed to usearch.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -22,6 +25,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::ann::Ann;
 use super::dense::{Dense, MappedRows};
@@ -29,7 +33,9 @@ use super::index::{Index, UnitRef};
 use crate::engine::domain::Article;
 use crate::engine::models::DIM;
 
-const MAGIC: &[u8; 4] = b"FCI3";
+const MAGIC: &[u8; 4] = b"FCI4";
+/// The trailing SHA-256.
+const DIGEST: usize = 32;
 const FILE: &str = "factcheck-index.bin";
 const GRAPH_PREFIX: &str = "factcheck-index-";
 const GRAPH_SUFFIX: &str = ".graph";
@@ -48,6 +54,8 @@ pub struct Header {
     pub graph_bytes: u64,
     /// The graph's keys (the units of the index it was built for).
     pub graph_keys: u64,
+    /// The graph file's SHA-256.
+    pub graph_sha256: [u8; DIGEST],
 }
 
 #[derive(Serialize, Deserialize)]
@@ -79,11 +87,11 @@ pub fn save(dir: &Path, index: &Index, store_version: u64, embedder: Option<&str
         }
         None => None,
     };
-    let (graph_bytes, graph_keys) = graph.map_or((0, 0), |(len, keys)| (len, keys.len() as u64));
-    let header = Header { analyzer: ANALYZER.into(), store_version, embedder: dense.and(embedder).map(str::to_string), units: index.units.len() as u64, graph_bytes, graph_keys };
+    let (graph_bytes, graph_keys, graph_sha256) = graph.map_or((0, 0, [0; DIGEST]), |((len, digest), keys)| (len, keys.len() as u64, digest));
+    let header = Header { analyzer: ANALYZER.into(), store_version, embedder: dense.and(embedder).map(str::to_string), units: index.units.len() as u64, graph_bytes, graph_keys, graph_sha256 };
     let body = Body { articles: Cow::Borrowed(&index.articles), units: Cow::Borrowed(&index.units), postings: Cow::Borrowed(&index.postings), avg_len: index.avg_len };
     let tmp = dir.join(format!("{FILE}.tmp"));
-    let mut out = BufWriter::new(File::create(&tmp)?);
+    let mut out = Hashing { out: BufWriter::new(File::create(&tmp)?), sha: Sha256::new() };
     out.write_all(MAGIC)?;
     for record in [postcard::to_stdvec(&header), postcard::to_stdvec(&body)] {
         let record = record.map_err(std::io::Error::other)?;
@@ -102,6 +110,8 @@ pub fn save(dir: &Path, index: &Index, store_version: u64, embedder: Option<&str
     if let Some((_, keys)) = graph {
         keys.iter().try_for_each(|u| out.write_all(&u.to_le_bytes()))?;
     }
+    let Hashing { mut out, sha } = out;
+    out.write_all(&sha.finalize())?;
     out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     std::fs::rename(&tmp, path(dir))?;
     File::open(dir)?.sync_all()?; // the renames, durable
@@ -124,15 +134,40 @@ fn remove_other_graphs(dir: &Path, keep: Option<PathBuf>) {
     }
 }
 
-/// Writes the graph file atomically; returns its length.
-fn save_graph(dir: &Path, ann: &Ann, store_version: u64) -> std::io::Result<u64> {
+/// A writer that hashes what it writes.
+struct Hashing<W> {
+    out: W,
+    sha: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(bytes)?;
+        self.sha.update(&bytes[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The SHA-256 of a file, read in pieces.
+fn file_sha256(file: &Path) -> std::io::Result<[u8; DIGEST]> {
+    let mut sha = Sha256::new();
+    std::io::copy(&mut File::open(file)?, &mut sha)?;
+    Ok(sha.finalize().into())
+}
+
+/// Writes the graph file atomically; returns its length and SHA-256.
+fn save_graph(dir: &Path, ann: &Ann, store_version: u64) -> std::io::Result<(u64, [u8; DIGEST])> {
     let file = graph_path(dir, store_version);
     let tmp = file.with_extension("graph.tmp");
     ann.save(&tmp).map_err(std::io::Error::other)?;
     File::open(&tmp)?.sync_all()?;
-    let len = std::fs::metadata(&tmp)?.len();
+    let (len, digest) = (std::fs::metadata(&tmp)?.len(), file_sha256(&tmp)?);
     std::fs::rename(&tmp, file)?;
-    Ok(len)
+    Ok((len, digest))
 }
 
 /// Why a snapshot was not used.
@@ -160,7 +195,11 @@ pub fn load(dir: &Path, store_version: u64, embedder: Option<&str>, cached_featu
     // SAFETY: snapshot files are written under another name and renamed into
     // place (`save`), never changed in place, so the mapped bytes cannot change.
     let map = Arc::new(unsafe { memmap2::Mmap::map(&file) }.map_err(|e| unreadable(&e))?);
-    let mut input = Cursor { bytes: &map, at: 0 };
+    let signed = map.len().checked_sub(DIGEST).ok_or_else(|| unreadable(&"shorter than its digest"))?;
+    if Sha256::digest(&map[..signed])[..] != map[signed..] {
+        return Err(Unusable::Unreadable("its SHA-256 does not match: the file is damaged".into()));
+    }
+    let mut input = Cursor { bytes: &map[..signed], at: 0 };
     if input.take(MAGIC.len()).map_err(|e| unreadable(&e))? != MAGIC {
         return Err(Unusable::Unreadable("not a factcheck index of this format".into()));
     }
@@ -183,7 +222,7 @@ pub fn load(dir: &Path, store_version: u64, embedder: Option<&str>, cached_featu
                 len => {
                     let keys = usize::try_from(header.graph_keys).ok().and_then(|n| n.checked_mul(4)).ok_or_else(|| unreadable(&"a graph key count past memory"))?;
                     let keys: Vec<u32> = input.take(keys).map_err(|e| unreadable(&e))?.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-                    Some((load_graph(&graph_path(dir, store_version), len, &keys, units).map_err(|e| unreadable(&e))?, keys))
+                    Some((load_graph(&graph_path(dir, store_version), (len, &header.graph_sha256), &keys, units).map_err(|e| unreadable(&e))?, keys))
                 }
             };
             Some(Dense::from_mapped(mapped, scales, graph))
@@ -195,6 +234,24 @@ pub fn load(dir: &Path, store_version: u64, embedder: Option<&str>, cached_featu
         Some(dense) => index.with_dense(dense, None),
         None => index,
     })
+}
+
+/// Fuzzing: `data` as the content of a snapshot file, with its digest
+/// appended so that the decoding behind the check is reached, loaded for the
+/// store version and embedder its header names (if it has one). It must be
+/// read or refused, never panic.
+pub fn fuzz_one(data: &[u8]) {
+    let dir = std::env::temp_dir().join(format!("factcheck-fuzz-snapshot-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let mut file = data.to_vec();
+    file.extend_from_slice(&Sha256::digest(data));
+    if std::fs::write(path(&dir), &file).is_err() {
+        return;
+    }
+    let mut input = Cursor { bytes: data, at: MAGIC.len().min(data.len()) };
+    let header = input.record().ok().and_then(|r| postcard::from_bytes::<Header>(r).ok());
+    let (version, embedder) = header.map_or((0, None), |h| (h.store_version, h.embedder));
+    let _ = load(&dir, version, embedder.as_deref(), 16);
 }
 
 /// Reads a mapped snapshot front to back.
@@ -220,12 +277,15 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// The graph file saved with this snapshot (`len` bytes, at most a node per
-/// key, each key a unit id below `units` or gone), mapped.
-fn load_graph(file: &Path, len: u64, keys: &[u32], units: usize) -> Result<Ann, String> {
+/// The graph file saved with this snapshot (`len` bytes with this SHA-256,
+/// at most a node per key, each key a unit id below `units` or gone), mapped.
+fn load_graph(file: &Path, (len, digest): (u64, &[u8; DIGEST]), keys: &[u32], units: usize) -> Result<Ann, String> {
     let found = std::fs::metadata(file).map_err(|e| format!("graph: {e}"))?.len();
     if found != len {
         return Err(format!("graph of {found} bytes, header says {len}"));
+    }
+    if file_sha256(file).map_err(|e| format!("graph: {e}"))? != *digest {
+        return Err("the graph's SHA-256 does not match: the file is damaged".into());
     }
     if keys.iter().any(|&u| u != u32::MAX && u as usize >= units) {
         return Err(format!("a graph key maps past the {units} units"));
@@ -332,5 +392,43 @@ mod tests {
         assert!(matches!(load(dir.path(), 1, None, 16), Err(Unusable::Unreadable(_))));
         std::fs::write(path(dir.path()), b"nonsense").unwrap();
         assert!(matches!(load(dir.path(), 1, None, 16), Err(Unusable::Unreadable(_))));
+    }
+
+    #[test]
+    fn a_flipped_byte_in_the_snapshot_or_its_graph_is_caught_by_its_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let graphed = index(false).with_dense(index(true).dense().unwrap().without_graph().with_graph(0, None), None);
+        save(dir.path(), &graphed, 2, Some("m")).unwrap();
+        let flip = |file: &Path, at: usize| {
+            let mut bytes = std::fs::read(file).unwrap();
+            let at = at % bytes.len();
+            bytes[at] ^= 0x10;
+            std::fs::write(file, bytes).unwrap();
+        };
+        // A byte of a vector: decodable, so only the digest can tell.
+        let vectors_at = std::fs::metadata(path(dir.path())).unwrap().len() as usize - DIGEST - 40;
+        flip(&path(dir.path()), vectors_at);
+        let Err(Unusable::Unreadable(why)) = load(dir.path(), 2, Some("m"), 16) else { panic!("a damaged snapshot was read") };
+        assert!(why.contains("SHA-256"), "{why}");
+        save(dir.path(), &graphed, 2, Some("m")).unwrap();
+        flip(&graph_path(dir.path(), 2), 1000);
+        let Err(Unusable::Unreadable(why)) = load(dir.path(), 2, Some("m"), 16) else { panic!("a damaged graph was used") };
+        assert!(why.contains("SHA-256"), "{why}");
+    }
+
+    /// The fuzz target's corpus (`fuzz/corpus/snapshot/`) starts from these.
+    #[test]
+    fn fuzzing_reaches_the_decoding_of_a_real_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        save(dir.path(), &index(true), 9, Some("m")).unwrap();
+        let bytes = std::fs::read(path(dir.path())).unwrap();
+        let content = &bytes[..bytes.len() - DIGEST];
+        fuzz_one(content);
+        let mut damaged = content.to_vec();
+        damaged.truncate(content.len() / 2);
+        fuzz_one(&damaged);
+        damaged = content.to_vec();
+        damaged[30] ^= 0xff;
+        fuzz_one(&damaged);
     }
 }
