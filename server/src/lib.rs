@@ -40,6 +40,9 @@ pub const SEMANTIC_HEALTH_NAME: &str = "factcheck.v1.FactCheckService/semantic";
 /// must not restart a replica that is still ingesting its corpus. `""` and
 /// `SERVICE_NAME` are the readiness to verify.
 pub const LIVE_HEALTH_NAME: &str = "factcheck.v1.FactCheckService/live";
+/// With a replicated ingest log: SERVING once this replica has caught up with
+/// the log and takes writes (its progress: `factcheck_replication_lag_entries`).
+pub const INGEST_HEALTH_NAME: &str = "factcheck.v1.FactCheckService/ingest";
 
 /// Streams (calls) one HTTP/2 connection may have open at once.
 pub const MAX_STREAMS_PER_CONNECTION: u32 = 128;
@@ -128,6 +131,18 @@ pub async fn run(
     health.set_service_status(LIVE_HEALTH_NAME, ServingStatus::Serving).await;
     let semantic = if engine.mode() == "semantic" { ServingStatus::Serving } else { ServingStatus::NotServing };
     health.set_service_status(SEMANTIC_HEALTH_NAME, semantic).await;
+    if let Some(replication) = &options.replication {
+        let (health, mut ready) = (health.clone(), replication.ready());
+        tokio::spawn(async move {
+            loop {
+                let status = if *ready.borrow_and_update() { ServingStatus::Serving } else { ServingStatus::NotServing };
+                health.set_service_status(INGEST_HEALTH_NAME, status).await;
+                if ready.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
     let metrics = options.metrics.clone();
     let count_store = {
         let (metrics, engine) = (metrics.clone(), engine.clone());

@@ -54,20 +54,31 @@ async fn bind(addr: Option<std::net::SocketAddr>, what: &str) -> anyhow::Result<
 }
 
 /// How long a starting replica that has applied part of the ingest log
-/// waits to reach it before it serves what its store holds.
+/// waits to reach it, and then to catch up with it, before it serves what its
+/// store holds (following on meanwhile).
 const STREAM_WAIT: Duration = Duration::from_secs(15);
+const CATCH_UP_WAIT: Duration = Duration::from_secs(60);
 
 /// Applies the ingest log up to its end as of now, then takes writes. A
 /// replica that has applied some of it serves its store if the stream cannot
-/// be reached (and follows it once it can); a fresh one waits for it, or it
-/// would serve articles the log has deleted.
-async fn catch_up(replication: &Replication, fresh: bool) {
+/// be reached or is not caught up with in `CATCH_UP_WAIT` (and takes writes
+/// once it is); a fresh one waits for it, or it would serve articles the log
+/// has deleted.
+async fn catch_up(replication: Arc<Replication>, fresh: bool) {
     loop {
         match tokio::time::timeout(STREAM_WAIT, replication.last_sequence()).await {
             Ok(Ok(last)) => {
                 info!(last, "catching up with the ingest stream");
-                replication.caught_up(last).await;
-                break;
+                if replication.caught_up(last, (!fresh).then_some(CATCH_UP_WAIT)).await {
+                    break;
+                }
+                tracing::warn!(wait_s = CATCH_UP_WAIT.as_secs(), "serving the local store while catching up; writes wait until then");
+                tokio::spawn(async move {
+                    replication.caught_up(last, None).await;
+                    info!(last, "caught up with the ingest stream: taking writes");
+                    replication.set_ready();
+                });
+                return;
             }
             Ok(Err(e)) => tracing::warn!(error = %e, fresh, "ingest stream unreachable"),
             Err(_) => tracing::warn!(wait_s = STREAM_WAIT.as_secs(), fresh, "ingest stream unreachable"),
@@ -138,7 +149,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             }
             if let Some(replication) = replication {
                 tokio::spawn(replication.clone().follow());
-                catch_up(&replication, fresh).await;
+                catch_up(replication.clone(), fresh).await;
             }
             let answered_by = engine.answered_by();
             info!(

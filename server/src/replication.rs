@@ -11,11 +11,11 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
+use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, consumer, stream};
 use futures::{FutureExt, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -26,12 +26,16 @@ use crate::engine::{Applied, Change, Engine, Write};
 use crate::error::{Error, Reason};
 use crate::metrics::Metrics;
 
-/// How long a write may wait for the stream's acknowledgement. An entry the
-/// stream stored later than that is skipped by every replica: its caller was
-/// told UNAVAILABLE (the client may still send a queued message after it
-/// reconnects). This compares the writer's clock with the NATS server's:
-/// keep them in sync (NTP), within a fraction of this.
+/// How long one publication of a write waits for the stream's
+/// acknowledgement, and how often it is sent: every copy carries the same
+/// message id, so the stream stores the write once however many arrive.
 const ACK_TIMEOUT: Duration = Duration::from_secs(2);
+const PUBLISH_ATTEMPTS: usize = 3;
+/// The stream's deduplication window (JetStream's default), longer than a
+/// write's attempts.
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+/// How often a catching-up replica logs its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 /// How long an acknowledged write may take to be applied on this replica.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Entries (and payload bytes) applied before one reindex (the index is
@@ -48,8 +52,10 @@ const RETRY: Duration = Duration::from_secs(1);
 #[derive(Debug, Serialize, Deserialize)]
 struct Entry {
     write: Write,
-    /// Unix time (ms) after which the writer stopped waiting for the ack.
-    expires_unix_ms: i64,
+    /// Written by 0.1.0 (Unix ms after which its writer gave up), and still
+    /// honoured for those entries so that every replica decides the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_unix_ms: Option<i64>,
 }
 
 pub struct Replication {
@@ -68,8 +74,8 @@ pub struct Replication {
     /// missed heartbeats.
     reconnected: Arc<Notify>,
     /// Caught up with the stream at start: until then writes are refused
-    /// (they would wait behind the whole backlog).
-    ready: AtomicBool,
+    /// (they would wait behind the whole backlog). Health reports it.
+    ready: watch::Sender<bool>,
 }
 
 /// Where the ingest log is and how to reach it (`--ingest-stream*`).
@@ -130,30 +136,42 @@ impl Replication {
             applied,
             outcomes: Mutex::default(),
             reconnected,
-            ready: AtomicBool::new(false),
+            ready: watch::Sender::new(false),
         }))
     }
 
     /// Appends a write to the stream; returns its sequence once the stream
-    /// has it durably. Call [`Replication::outcomes`] with them.
+    /// has it durably. Call [`Replication::outcomes`] with them. A write not
+    /// acknowledged after every attempt is UNAVAILABLE to its caller; the
+    /// stream may still hold it (sending the same write again is safe).
     pub async fn append(&self, write: Write) -> Result<u64, Error> {
-        if !self.ready.load(Ordering::Acquire) {
+        if !*self.ready.borrow() {
             return Err(Error::Unavailable("this replica is still catching up with the ingest stream".into()));
         }
-        // Not queued while disconnected: a queued write would be sent after its caller gave up.
-        if self.client.connection_state() != async_nats::connection::State::Connected {
-            return Err(Error::Unavailable("not connected to NATS".into()));
-        }
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
-        let expires_unix_ms = now + ACK_TIMEOUT.as_millis() as i64;
-        let payload = serde_json::to_vec(&Entry { write, expires_unix_ms }).map_err(|e| Error::Internal(e.to_string()))?;
+        let payload = serde_json::to_vec(&Entry { write, expires_unix_ms: None }).map_err(|e| Error::Internal(e.to_string()))?;
         let max = self.client.server_info().max_payload;
         if payload.len() > max {
             let description = format!("the article takes {} bytes in the ingest stream, over its limit of {max}", payload.len());
             return Err(Error::InvalidArgument { field: "article.text", reason: Reason::TextTooLong, description });
         }
-        let ack = self.js.publish(self.subject.clone(), payload.into()).await.map_err(unavailable)?;
-        Ok(ack.await.map_err(unavailable)?.sequence)
+        let id = nuid::next();
+        let mut last_error = String::new();
+        for _ in 0..PUBLISH_ATTEMPTS {
+            // Not queued while disconnected: a queued copy would be sent after its caller gave up.
+            if self.client.connection_state() != async_nats::connection::State::Connected {
+                return Err(Error::Unavailable("not connected to NATS".into()));
+            }
+            let message = PublishMessage::build().payload(payload.clone().into()).message_id(id.as_str());
+            let ack = match self.js.send_publish(self.subject.clone(), message).await {
+                Ok(ack) => ack.await,
+                Err(e) => Err(e.into()),
+            };
+            match ack {
+                Ok(ack) => return Ok(ack.sequence),
+                Err(e) => last_error = e.to_string(),
+            }
+        }
+        Err(Error::Unavailable(format!("the ingest stream did not acknowledge the write ({last_error}); it may still be applied: sending it again is safe")))
     }
 
     /// What applying the writes at `sequences` did, once this replica has
@@ -180,6 +198,7 @@ impl Replication {
             // Kept on disk, forever: a new replica rebuilds from the first entry.
             storage: stream::StorageType::File,
             num_replicas: self.replicas,
+            duplicate_window: DUPLICATE_WINDOW,
             ..Default::default()
         };
         Ok(self.js.get_or_create_stream(config).await?.info().await?.state.last_sequence)
@@ -187,12 +206,36 @@ impl Replication {
 
     /// From now on, writes are taken (called once the start-up catch-up is over).
     pub fn set_ready(&self) {
-        self.ready.store(true, Ordering::Release);
+        self.ready.send_replace(true);
     }
 
-    /// Waits until this replica has applied the stream up to `sequence`.
-    pub async fn caught_up(&self, sequence: u64) {
-        let _ = self.applied.subscribe().wait_for(|a| *a >= sequence).await;
+    /// Whether writes are taken: false until the start-up catch-up is over.
+    pub fn ready(&self) -> watch::Receiver<bool> {
+        self.ready.subscribe()
+    }
+
+    /// Waits until this replica has applied the stream up to `sequence`, or
+    /// for `bound` at most (true if it got there), logging its progress and
+    /// keeping the lag metric current meanwhile.
+    pub async fn caught_up(&self, sequence: u64, bound: Option<Duration>) -> bool {
+        let mut applied = self.applied.subscribe();
+        let started = tokio::time::Instant::now();
+        let from = *applied.borrow();
+        loop {
+            let now = *applied.borrow_and_update();
+            self.metrics.record_replication_lag(sequence.saturating_sub(now));
+            if now >= sequence {
+                return true;
+            }
+            let elapsed = started.elapsed();
+            if bound.is_some_and(|b| elapsed >= b) {
+                return false;
+            }
+            let per_s = (now - from.min(now)) as f64 / elapsed.as_secs_f64().max(1e-3);
+            tracing::info!(applied = now, last = sequence, per_s = per_s.round() as u64, "catching up with the ingest stream");
+            let wait = bound.map_or(PROGRESS_EVERY, |b| PROGRESS_EVERY.min(b - elapsed));
+            let _ = tokio::time::timeout(wait, applied.wait_for(|a| *a >= sequence)).await;
+        }
     }
 
     /// Applies the stream's entries from the last one applied, forever,
@@ -329,11 +372,12 @@ impl Replication {
     }
 }
 
-/// The write of an entry, if it may be applied: stored before its writer
-/// gave up, and valid (an entry from another publisher may be anything).
+/// The write of an entry, if it may be applied: valid (an entry from another
+/// publisher may be anything), and for a 0.1.0 entry, stored before its
+/// writer gave up.
 fn checked(entry: Entry, stored_ms: i64) -> Result<Write, String> {
-    if stored_ms > entry.expires_unix_ms {
-        return Err(format!("stored {} ms after its writer gave up", stored_ms - entry.expires_unix_ms));
+    if let Some(expires) = entry.expires_unix_ms.filter(|e| stored_ms > *e) {
+        return Err(format!("stored {} ms after its writer gave up", stored_ms - expires));
     }
     match &entry.write {
         Write::Upsert(article) => article.validate().map_err(|r| format!("invalid article {:?}: {}", article.id, r.as_str()))?,
@@ -341,8 +385,4 @@ fn checked(entry: Entry, stored_ms: i64) -> Result<Write, String> {
         Write::Delete { .. } => {}
     }
     Ok(entry.write)
-}
-
-fn unavailable(e: impl std::fmt::Display) -> Error {
-    Error::Unavailable(e.to_string())
 }

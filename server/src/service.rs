@@ -263,11 +263,12 @@ impl FactCheckService for FactCheckApi {
                         // A finished or broken request stream ends the reading; answers due still go out.
                         Ok(None) | Err(_) => reading = false,
                     },
-                    Some(answer) = running.next(), if !running.is_empty() => {
-                        if tx.send(Ok(answer)).await.is_err() {
-                            return; // the caller went away
-                        }
-                    }
+                    Some(answer) = running.next(), if !running.is_empty() => match tokio::time::timeout_at(deadline, tx.send(Ok(answer))).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return, // the caller went away
+                        // A caller that stops reading holds the stream no longer than its deadline.
+                        Err(_) => break Some((Status::deadline_exceeded("the stream's deadline has passed"), false)),
+                    },
                     () = &mut idle, if running.is_empty() => {
                         break Some((Status::deadline_exceeded(format!("no claim for {} s", STREAM_IDLE.as_secs())), false));
                     }
@@ -279,12 +280,12 @@ impl FactCheckService for FactCheckApi {
                 idle.as_mut().reset(tokio::time::Instant::now() + STREAM_IDLE);
             };
             let Some((status, drain)) = end else { return };
-            while let Some(answer) = running.next().await.filter(|_| drain) {
-                if tx.send(Ok(answer)).await.is_err() {
+            while let Some(answer) = if drain { running.next().await } else { None } {
+                if !matches!(tokio::time::timeout_at(deadline, tx.send(Ok(answer))).await, Ok(Ok(()))) {
                     return;
                 }
             }
-            let _ = tx.send(Err(status)).await;
+            let _ = tokio::time::timeout_at(deadline + STREAM_IDLE, tx.send(Err(status))).await;
         };
         tokio::spawn(work.instrument(tracing::Span::current()));
         Ok(Response::new(ReceiverStream::new(rx)))

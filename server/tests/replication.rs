@@ -4,7 +4,8 @@
 //! with SIGKILL and restarted mid-stream, and so is nats-server; a fourth
 //! joins with an empty store at the end. Then all of them hold the same
 //! articles at the same store version and give the same verdicts, and every
-//! write acknowledged to a caller is there.
+//! write acknowledged to a caller is there. NATS asks for a password
+//! throughout, which no replica's log shows.
 //!
 //! Skipped when `nats-server` is not installed, unless
 //! `FACTCHECK_REQUIRE_NATS=1` (CI) makes that a failure.
@@ -20,6 +21,9 @@ use factcheck_client::{Client, pb, verify, with_token};
 use tonic::Code;
 
 const TOKEN: &str = "replication-test-admin-token";
+/// NATS's user and password: every test's nats-server asks for them.
+const USER: &str = "fc";
+const PASSWORD: &str = "pa55word-not-for-logs";
 
 fn nats_installed() -> bool {
     let found = Command::new("nats-server").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success());
@@ -30,19 +34,13 @@ fn nats_installed() -> bool {
     found
 }
 
-/// nats-server with JetStream on `port` (0: one it picks), storing in `dir`;
-/// returns it and its port once it accepts clients.
+/// nats-server with JetStream and a password on `port` (0: one it picks),
+/// storing in `dir`; returns it and its port once it accepts clients.
 fn start_nats(dir: &Path, port: u16) -> (Child, u16) {
-    start_nats_with(dir, port, &[])
-}
-
-/// `start_nats` with more arguments (`--user`, `--pass`).
-fn start_nats_with(dir: &Path, port: u16, more: &[&str]) -> (Child, u16) {
     let port_arg = if port == 0 { "-1".to_string() } else { port.to_string() };
     let mut child = Command::new("nats-server")
-        .args(["-js", "-a", "127.0.0.1", "-p", &port_arg, "-sd"])
+        .args(["-js", "-a", "127.0.0.1", "-p", &port_arg, "--user", USER, "--pass", PASSWORD, "-sd"])
         .arg(dir)
-        .args(more)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -73,18 +71,15 @@ struct Replica {
 }
 
 impl Replica {
+    /// A replica given NATS's credentials in its URL.
     fn spawn(data: &Path, nats_port: u16) -> Replica {
-        Self::spawn_at(data, &format!("nats://127.0.0.1:{nats_port}"))
-    }
-
-    fn spawn_at(data: &Path, nats_url: &str) -> Replica {
         let mut child = Command::new(env!("CARGO_BIN_EXE_factcheck-server"))
             .args(["--listen", "127.0.0.1:0", "--metrics-listen", "", "--models", "", "--data-dir"])
             .arg(data)
             .arg("--corpus")
             .arg(common::seeds_dir())
             .arg("--ingest-stream")
-            .arg(nats_url)
+            .arg(format!("nats://{USER}:{PASSWORD}@127.0.0.1:{nats_port}"))
             .env("FACTCHECK_ADMIN_TOKEN", TOKEN)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -101,6 +96,14 @@ impl Replica {
     fn kill_9(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    /// Kills it and checks its log: no NATS password in it.
+    fn kill_9_log(&mut self) -> String {
+        self.kill_9();
+        let log = self.log.take().unwrap().join().unwrap();
+        assert!(!log.contains(PASSWORD), "the NATS password is in a log:\n{log}");
+        log
     }
 }
 
@@ -272,34 +275,39 @@ async fn replicas_converge_through_kills_and_a_nats_restart() {
         assert!(verdicts.windows(2).all(|w| w[0] == w[1]), "{id}: {verdicts:?}");
         assert_eq!(verdicts[0] == pb::Verdict::Supported, version.is_some(), "{id}: {:?}", verdicts[0]);
     }
-    drop(replicas);
+    // Each reports in health that it has caught up and takes writes.
+    for r in &mut replicas {
+        common::wait_serving(&r.addr, factcheck_server::INGEST_HEALTH_NAME).await;
+        r.kill_9_log();
+    }
     let _ = nats.kill();
     let _ = nats.wait();
 }
 
 /// An entry no replica can apply (valid JSON, an invalid article) is parked:
 /// reported on the dead-letter subject, and the replicas go on applying the
-/// stream. NATS asks for a password, given in the URL, which no log shows.
+/// stream.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_poisoned_entry_is_parked_and_the_password_never_logged() {
     if !nats_installed() {
         return;
     }
-    const PASSWORD: &str = "pa55word-not-for-logs";
     let dir = tempfile::tempdir().unwrap();
-    let (mut nats, port) = start_nats_with(&dir.path().join("js"), 0, &["--user", "fc", "--pass", PASSWORD]);
-    let url = format!("nats://fc:{PASSWORD}@127.0.0.1:{port}");
-    let mut replicas: Vec<Replica> = (0..2).map(|i| Replica::spawn_at(&dir.path().join(format!("r{i}")), &url)).collect();
+    let (mut nats, port) = start_nats(&dir.path().join("js"), 0);
+    let mut replicas: Vec<Replica> = (0..2).map(|i| Replica::spawn(&dir.path().join(format!("r{i}")), port)).collect();
     let mut writer = replicas[0].client().await;
     until_acknowledged!(ingest(&mut writer, article(1, 0)).await);
 
-    let nats_client = async_nats::ConnectOptions::with_user_and_password("fc".into(), PASSWORD.into()).connect(format!("127.0.0.1:{port}")).await.unwrap();
+    let nats_client = async_nats::ConnectOptions::with_user_and_password(USER.into(), PASSWORD.into()).connect(format!("127.0.0.1:{port}")).await.unwrap();
     let mut parked = nats_client.subscribe("factcheck.ingest.FACTCHECK_INGEST.parked").await.unwrap();
     nats_client.flush().await.unwrap();
     let poison = factcheck_server::engine::Write::Upsert(factcheck_server::engine::NewArticle { id: " ".into(), text: "No id.".into(), ..Default::default() });
-    let entry = serde_json::json!({ "write": poison, "expires_unix_ms": i64::MAX });
+    let entry = serde_json::json!({ "write": poison });
     let js = async_nats::jetstream::new(nats_client.clone());
     let sequence = js.publish("factcheck.ingest.FACTCHECK_INGEST", serde_json::to_vec(&entry).unwrap().into()).await.unwrap().await.unwrap().sequence;
+    // A write carries a message id, so that JetStream stores it once however often it is sent.
+    let first = js.get_stream("FACTCHECK_INGEST").await.unwrap().get_raw_message(1).await.unwrap();
+    assert!(first.headers.get("Nats-Msg-Id").is_some_and(|id| !id.as_str().is_empty()), "a write without a message id");
     // Each replica reports it (one message each).
     for _ in 0..replicas.len() {
         let message = tokio::time::timeout(Duration::from_secs(20), futures::StreamExt::next(&mut parked)).await.unwrap().unwrap();
@@ -316,9 +324,7 @@ async fn a_poisoned_entry_is_parked_and_the_password_never_logged() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     for r in &mut replicas {
-        r.kill_9();
-        let log = r.log.take().unwrap().join().unwrap();
-        assert!(!log.contains(PASSWORD), "the NATS password is in a log:\n{log}");
+        let log = r.kill_9_log();
         assert!(log.contains("entry parked"), "{log}");
     }
     let _ = nats.kill();

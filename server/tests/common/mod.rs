@@ -37,17 +37,22 @@ pub fn serving_addr(child: &mut std::process::Child) -> (String, std::thread::Jo
 /// A channel to the server at `addr` once it reports SERVING (its start-up
 /// ingest done), polling for up to two minutes.
 pub async fn wait_ready(addr: &str) -> Channel {
+    wait_serving(addr, "").await
+}
+
+/// A channel to the server at `addr` once its health entry `service` is SERVING.
+pub async fn wait_serving(addr: &str, service: &str) -> Channel {
     use tonic_health::pb::health_check_response::ServingStatus;
     use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
     let started = std::time::Instant::now();
     loop {
         if let Ok(ch) = factcheck_client::channel(addr).await {
-            let r = HealthClient::new(ch.clone()).check(HealthCheckRequest { service: String::new() }).await;
+            let r = HealthClient::new(ch.clone()).check(HealthCheckRequest { service: service.into() }).await;
             if r.is_ok_and(|r| r.into_inner().status() == ServingStatus::Serving) {
                 return ch;
             }
         }
-        assert!(started.elapsed() < std::time::Duration::from_secs(120), "server at {addr} did not become ready");
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "server at {addr}: {service:?} did not become SERVING");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
