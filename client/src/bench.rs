@@ -112,7 +112,7 @@ impl Claims {
 
 async fn one(workload: Workload, channel: &Channel, claims: &Claims, n: u64) -> Result<(), tonic::Status> {
     let mut client = Client::new(channel.clone());
-    let verify = |claim: String| pb::VerifyClaimRequest { claim, max_citations: 3, explain: false };
+    let verify = |claim: String| pb::VerifyClaimRequest { claim, max_citations: 3, explain: false, ..Default::default() };
     match (workload, n % 20) {
         (Workload::Health, _) => {
             HealthClient::new(channel.clone()).check(HealthCheckRequest { service: String::new() }).await?;
@@ -122,10 +122,10 @@ async fn one(workload: Workload, channel: &Channel, claims: &Claims, n: u64) -> 
         }
         (Workload::Mixed, 14..=15) => {
             let text = format!("{} {} Is this true? {}", claims.next(), claims.next(), claims.next());
-            client.check_text(pb::CheckTextRequest { text, max_citations: 2 }).await?;
+            client.check_text(pb::CheckTextRequest { text, max_citations: 2, ..Default::default() }).await?;
         }
         (Workload::Mixed, 16..=17) => {
-            let items: Vec<_> = (0..5).map(|i| pb::VerifyClaimsRequest { request_id: i.to_string(), claim: claims.next(), max_citations: 1, explain: false }).collect();
+            let items: Vec<_> = (0..5).map(|i| pb::VerifyClaimsRequest { request_id: i.to_string(), claim: claims.next(), max_citations: 1, explain: false, ..Default::default() }).collect();
             let mut answers = client.verify_claims(futures::stream::iter(items)).await?.into_inner();
             while answers.message().await?.is_some() {}
         }

@@ -75,13 +75,7 @@ pub async fn connect(addr: &str, tls: &Tls) -> anyhow::Result<Channel> {
 
 /// Verifies one claim.
 pub async fn verify(client: &mut Client, claim: &str, max_citations: u32) -> Result<pb::VerifyClaimResponse, tonic::Status> {
-    verify_explained(client, claim, max_citations, false).await
-}
-
-/// Verifies one claim; with `explain`, each citation says which rules fired
-/// and what the stance model read.
-pub async fn verify_explained(client: &mut Client, claim: &str, max_citations: u32, explain: bool) -> Result<pb::VerifyClaimResponse, tonic::Status> {
-    let request = pb::VerifyClaimRequest { claim: claim.to_string(), max_citations, explain };
+    let request = pb::VerifyClaimRequest { claim: claim.to_string(), max_citations, ..Default::default() };
     Ok(client.verify_claim(request).await?.into_inner())
 }
 

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use factcheck_client::bench;
 use factcheck_client::eval::{self, CLASSES, Outcome};
-use factcheck_client::{Tls, connect, effect_name, pb, rfc3339, stance_name, verdict_name, verify, verify_explained, with_token};
+use factcheck_client::{Tls, connect, effect_name, pb, rfc3339, stance_name, verdict_name, verify, with_token};
 use factcheck_proto::v1::fact_check_service_client::FactCheckServiceClient;
 use factcheck_proto::pbjson_types;
 use futures::StreamExt;
@@ -60,6 +60,8 @@ enum Command {
         /// Show, per citation, the rules that fired and the stance model's probabilities.
         #[arg(long)]
         explain: bool,
+        #[command(flatten)]
+        scope: Scope,
     },
     /// Check a paragraph or document (file, or "-" for standard input): each
     /// check-worthy claim is highlighted with its verdict.
@@ -68,6 +70,8 @@ enum Command {
         /// Citations per claim (0: server default).
         #[arg(long, default_value_t = 0)]
         max_citations: u32,
+        #[command(flatten)]
+        scope: Scope,
     },
     /// Add or replace articles from a folder of .txt files or a JSONL file (admin).
     Ingest {
@@ -136,14 +140,8 @@ enum Command {
 enum ArticlesCommand {
     /// List articles in id order.
     List {
-        #[arg(long)]
-        publisher: Option<String>,
-        /// Published at or after (RFC 3339, e.g. 2024-04-01T00:00:00Z).
-        #[arg(long)]
-        after: Option<String>,
-        /// Published before (RFC 3339).
-        #[arg(long)]
-        before: Option<String>,
+        #[command(flatten)]
+        scope: Scope,
         /// Articles per page.
         #[arg(long, default_value_t = 50)]
         page_size: i32,
@@ -183,6 +181,26 @@ fn read_input(path: &PathBuf) -> anyhow::Result<String> {
         Ok(s)
     } else {
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    }
+}
+
+/// Which articles count: as evidence (verify, check) or in a listing.
+#[derive(clap::Args, Clone)]
+struct Scope {
+    /// Only articles with exactly this publisher.
+    #[arg(long)]
+    publisher: Option<String>,
+    /// Only articles published at or after this time (RFC 3339, e.g. 2024-04-01T00:00:00Z).
+    #[arg(long)]
+    after: Option<String>,
+    /// Only articles published before this time (RFC 3339): verify as of a date.
+    #[arg(long)]
+    before: Option<String>,
+}
+
+impl Scope {
+    fn proto(self) -> anyhow::Result<pb::ArticleScope> {
+        Ok(pb::ArticleScope { publisher: self.publisher.unwrap_or_default(), published_after: timestamp(self.after)?, published_before: timestamp(self.before)? })
     }
 }
 
@@ -260,7 +278,7 @@ fn print_check(text: &str, r: &pb::CheckTextResponse) {
     println!("\n{} supported, {} contradicted, {} unknown, {} sentences skipped", s.supported, s.contradicted, s.unknown, s.skipped);
 }
 
-async fn verify_batch(client: &mut FactCheckServiceClient<Channel>, file: &PathBuf, max_citations: u32, explain: bool, json: bool) -> anyhow::Result<()> {
+async fn verify_batch(client: &mut FactCheckServiceClient<Channel>, file: &PathBuf, max_citations: u32, explain: bool, scope: pb::ArticleScope, json: bool) -> anyhow::Result<()> {
     #[derive(serde::Deserialize)]
     struct Row {
         #[serde(default, alias = "claim_id")]
@@ -275,7 +293,7 @@ async fn verify_batch(client: &mut FactCheckServiceClient<Channel>, file: &PathB
         .collect::<anyhow::Result<_>>()?;
     let claims: std::collections::HashMap<String, String> = rows.iter().enumerate().map(|(i, r)| (i.to_string(), r.claim.clone())).collect();
     let ids: Vec<String> = rows.iter().enumerate().map(|(i, r)| if r.id.is_empty() { i.to_string() } else { r.id.clone() }).collect();
-    let requests = rows.into_iter().enumerate().map(move |(i, r)| pb::VerifyClaimsRequest { request_id: i.to_string(), claim: r.claim, max_citations, explain });
+    let requests = rows.into_iter().enumerate().map(move |(i, r)| pb::VerifyClaimsRequest { request_id: i.to_string(), claim: r.claim, max_citations, explain, scope: Some(scope.clone()) });
     let mut answers = client.verify_claims(futures::stream::iter(requests)).await?.into_inner();
     let mut stdout = std::io::stdout().lock();
     while let Some(a) = answers.message().await? {
@@ -340,15 +358,15 @@ async fn ingest(client: &mut FactCheckServiceClient<Channel>, path: &PathBuf, to
 
 async fn articles(client: &mut FactCheckServiceClient<Channel>, command: ArticlesCommand, json: bool) -> anyhow::Result<()> {
     match command {
-        ArticlesCommand::List { publisher, after, before, page_size, mut page_token, all } => {
-            let (published_after, published_before) = (timestamp(after)?, timestamp(before)?);
+        ArticlesCommand::List { scope, page_size, mut page_token, all } => {
+            let scope = scope.proto()?;
             loop {
                 let request = pb::ListArticlesRequest {
                     page_size,
                     page_token: page_token.clone(),
-                    publisher: publisher.clone().unwrap_or_default(),
-                    published_after,
-                    published_before,
+                    publisher: scope.publisher.clone(),
+                    published_after: scope.published_after,
+                    published_before: scope.published_before,
                 };
                 let page = client.list_articles(request).await?.into_inner();
                 if json {
@@ -434,9 +452,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let ch = connect(&cli.addr, &tls).await.with_context(|| format!("cannot connect to {}", cli.addr))?;
     let mut client = FactCheckServiceClient::new(ch.clone());
     match cli.command {
-        Command::Verify { batch: Some(file), max_citations, explain, .. } => verify_batch(&mut client, &file, max_citations, explain, cli.json).await?,
-        Command::Verify { claim, max_citations, expect, explain, .. } => {
-            let r = verify_explained(&mut client, claim.as_deref().unwrap_or_default(), max_citations, explain).await?;
+        Command::Verify { batch: Some(file), max_citations, explain, scope, .. } => verify_batch(&mut client, &file, max_citations, explain, scope.proto()?, cli.json).await?,
+        Command::Verify { claim, max_citations, expect, explain, scope, .. } => {
+            let request = pb::VerifyClaimRequest { claim: claim.unwrap_or_default(), max_citations, explain, scope: Some(scope.proto()?) };
+            let r = client.verify_claim(request).await?.into_inner();
             if cli.json {
                 println!("{}", serde_json::to_string_pretty(&r)?)
             } else {
@@ -448,9 +467,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 return Err(UnexpectedVerdict(got).into());
             }
         }
-        Command::Check { file, max_citations } => {
+        Command::Check { file, max_citations, scope } => {
             let text = read_input(&file)?;
-            let r = client.check_text(pb::CheckTextRequest { text: text.clone(), max_citations }).await?.into_inner();
+            let r = client.check_text(pb::CheckTextRequest { text: text.clone(), max_citations, scope: Some(scope.proto()?) }).await?.into_inner();
             if cli.json { println!("{}", serde_json::to_string_pretty(&r)?) } else { print_check(&text, &r) }
         }
         Command::Ingest { path, token } => ingest(&mut client, &path, &token, cli.json).await?,

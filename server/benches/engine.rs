@@ -55,7 +55,7 @@ fn stages(c: &mut Criterion) {
     c.bench_function("retrieve 30 candidates (BM25, seeds)", |b| b.iter(|| index.search(black_box(&claim), 30)));
     c.bench_function("stance of one pair", |b| b.iter(|| scorer.assess(black_box(&pair))));
     c.bench_function("aggregate 30 assessments", |b| b.iter(|| decide(black_box(&assessed), &Thresholds::default())));
-    c.bench_function("verify (whole pipeline, seeds)", |b| b.iter(|| engine.verify(black_box(CLAIM), 5, false).unwrap()));
+    c.bench_function("verify (whole pipeline, seeds)", |b| b.iter(|| engine.verify(black_box(CLAIM), 5, false, &Default::default()).unwrap()));
 }
 
 criterion_group!(benches, stages);

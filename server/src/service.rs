@@ -19,7 +19,7 @@ use tonic_types::{ErrorDetails, StatusExt};
 use tracing::Instrument;
 
 use crate::config::Secret;
-use crate::engine::{AnsweredBy, Applied, Cancel, Article, Change, Citation, Engine, Explanation, FiredRule, ListQuery, NewArticle, RuleEffect, Source, Stance, Verdict, Verification, Write, MAX_CLAIM_CHARS};
+use crate::engine::{AnsweredBy, Applied, Cancel, Article, Change, Citation, Engine, Explanation, FiredRule, ListQuery, NewArticle, RuleEffect, Scope, Source, Stance, Verdict, Verification, Write, MAX_CLAIM_CHARS};
 use crate::error::{Error, Reason};
 use crate::metrics::{Metrics, VerdictLabels};
 use crate::middleware::{Admission, parse_grpc_timeout};
@@ -199,6 +199,23 @@ fn required_id(id: &str) -> Result<String, Error> {
     Ok(id.to_string())
 }
 
+/// The articles a call reads, checked: `field` names the request's scope in errors.
+fn scope(publisher: String, after: Option<pbjson_types::Timestamp>, before: Option<pbjson_types::Timestamp>, field: &'static str) -> Result<Scope, Error> {
+    let scope = Scope { publisher: Some(publisher).filter(|p| !p.is_empty()), published_after: timestamp(after), published_before: timestamp(before) };
+    if let (Some(a), Some(b)) = (scope.published_after, scope.published_before) {
+        if a >= b {
+            return Err(invalid(field, Reason::TimeRangeInvalid, "published_before must be after published_after"));
+        }
+    }
+    Ok(scope)
+}
+
+/// The evidence scope of a verification request (unset: every article).
+fn evidence_scope(s: Option<pb::ArticleScope>) -> Result<Scope, Error> {
+    let s = s.unwrap_or_default();
+    scope(s.publisher, s.published_after, s.published_before, "scope.published_before")
+}
+
 fn timestamp(t: Option<pbjson_types::Timestamp>) -> Option<(i64, i32)> {
     t.map(|t| (t.seconds, t.nanos))
 }
@@ -211,8 +228,9 @@ fn to_timestamp(t: Option<(i64, i32)>) -> Option<pbjson_types::Timestamp> {
 impl FactCheckService for FactCheckApi {
     async fn verify_claim(&self, request: Request<pb::VerifyClaimRequest>) -> Result<Response<pb::VerifyClaimResponse>, Status> {
         let (claim, max_citations) = validate_claim(&request.get_ref().claim, request.get_ref().max_citations)?;
+        let scope = evidence_scope(request.get_ref().scope.clone())?;
         let (engine, explain) = (self.engine.clone(), request.get_ref().explain);
-        let verification = answer(admission(&request), move |_| engine.verify(&claim, max_citations, explain)).await?;
+        let verification = answer(admission(&request), move |_| engine.verify(&claim, max_citations, explain, &scope)).await?;
         Ok(Response::new(verification_proto(&self.metrics, &self.answered_by, verification)))
     }
 
@@ -228,8 +246,8 @@ impl FactCheckService for FactCheckApi {
         let verify = move |item: pb::VerifyClaimsRequest| {
             let (engine, metrics, answered_by) = (engine.clone(), metrics.clone(), answered_by.clone());
             async move {
-                let result = match validate_claim(&item.claim, item.max_citations) {
-                    Ok((claim, max)) => answer(None, move |_| engine.verify(&claim, max, item.explain)).await,
+                let result = match validate_claim(&item.claim, item.max_citations).and_then(|c| Ok((c, evidence_scope(item.scope)?))) {
+                    Ok(((claim, max), scope)) => answer(None, move |_| engine.verify(&claim, max, item.explain, &scope)).await,
                     Err(e) => Err(e),
                 };
                 let result = match result {
@@ -302,8 +320,9 @@ impl FactCheckService for FactCheckApi {
             return Err(invalid("text", Reason::TextTooLong, format!("text has {chars} characters; the limit is {MAX_TEXT_CHARS}")).into());
         }
         let max_citations = citations(req.max_citations, DEFAULT_TEXT_CITATIONS)?;
+        let scope = evidence_scope(req.scope.clone())?;
         let (engine, admission) = (self.engine.clone(), admission(&request));
-        let (checked, text) = answer(admission, move |cancel| engine.check_text(&text, max_citations, cancel).map(|c| (c, text))).await?;
+        let (checked, text) = answer(admission, move |cancel| engine.check_text(&text, max_citations, &scope, cancel).map(|c| (c, text))).await?;
         let mut summary = pb::CheckSummary { skipped: checked.skipped as u32, ..pb::CheckSummary::default() };
         let store_version = match checked.claims.first() {
             Some(c) => c.verification.store_version,
@@ -400,18 +419,7 @@ impl FactCheckService for FactCheckApi {
             "" => None,
             token => Some(decode_token(token).ok_or_else(|| invalid("page_token", Reason::PageTokenInvalid, "page_token is not one this server issued"))?),
         };
-        let query = ListQuery {
-            after,
-            limit,
-            publisher: Some(req.publisher).filter(|p| !p.is_empty()),
-            published_after: timestamp(req.published_after),
-            published_before: timestamp(req.published_before),
-        };
-        if let (Some(a), Some(b)) = (query.published_after, query.published_before) {
-            if a >= b {
-                return Err(invalid("published_before", Reason::TimeRangeInvalid, "published_before must be after published_after").into());
-            }
-        }
+        let query = ListQuery { after, limit, scope: scope(req.publisher, req.published_after, req.published_before, "published_before")? };
         let engine = self.engine.clone();
         let (page, next) = answer(admission, move |cancel| engine.list(&query, cancel)).await?;
         Ok(Response::new(pb::ListArticlesResponse {

@@ -1,5 +1,6 @@
 //! The API beyond VerifyClaim, against a real server: the VerifyClaims stream,
-//! CheckText, admin ingest and delete, GetArticle and ListArticles.
+//! CheckText, admin ingest and delete, GetArticle and ListArticles, evidence
+//! scopes.
 
 mod common;
 
@@ -62,7 +63,7 @@ async fn streams_ten_thousand_claims_each_answered_once_with_bounded_memory() {
     tokio::spawn(async move {
         for i in 0..n {
             let claim = claims[i % claims.len()].to_string();
-            if tx.send(pb::VerifyClaimsRequest { request_id: i.to_string(), claim, max_citations: 1, explain: false }).await.is_err() {
+            if tx.send(pb::VerifyClaimsRequest { request_id: i.to_string(), claim, max_citations: 1, explain: false, ..Default::default() }).await.is_err() {
                 break;
             }
         }
@@ -114,7 +115,7 @@ async fn stream_answers_may_complete_out_of_order() {
     let items = ["Italy slowly holds the G7 presidency.", "Italy holds the G7 presidency.", "Japan is a G7 member."]
         .iter()
         .enumerate()
-        .map(|(i, c)| pb::VerifyClaimsRequest { request_id: format!("r{i}"), claim: c.to_string(), max_citations: 0, explain: false })
+        .map(|(i, c)| pb::VerifyClaimsRequest { request_id: format!("r{i}"), claim: c.to_string(), max_citations: 0, explain: false, ..Default::default() })
         .collect::<Vec<_>>();
     let mut answers = client.verify_claims(futures::stream::iter(items)).await.unwrap().into_inner();
     let mut order = Vec::new();
@@ -133,7 +134,7 @@ async fn checks_a_paragraph_claim_by_claim() {
     let text = "Hello everyone! Italy holds the G7 presidency this year. Did Blinken visit Moscow? \
                 I think the sanctions are too weak. Japan is not a member of the G7.\n\
                 The Bank of Japan raised interest rates in March.";
-    let r = client.check_text(pb::CheckTextRequest { text: text.into(), max_citations: 2 }).await.unwrap().into_inner();
+    let r = client.check_text(pb::CheckTextRequest { text: text.into(), max_citations: 2, ..Default::default() }).await.unwrap().into_inner();
     let got: Vec<_> = r.claims.iter().map(|c| (c.text.as_str(), c.verdict())).collect();
     assert_eq!(
         got,
@@ -150,7 +151,7 @@ async fn checks_a_paragraph_claim_by_claim() {
     let s = r.summary.unwrap();
     assert_eq!((s.supported, s.contradicted, s.unknown, s.skipped), (1, 1, 1, 3));
     assert!(r.store_version > 0);
-    let err = client.check_text(pb::CheckTextRequest { text: " ".into(), max_citations: 0 }).await.unwrap_err();
+    let err = client.check_text(pb::CheckTextRequest { text: " ".into(), max_citations: 0, ..Default::default() }).await.unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     server.stop().await;
 }
@@ -292,7 +293,8 @@ async fn explains_citations_only_when_asked() {
     let claim = "Japan is not a member of the G7.";
     let plain = factcheck_client::verify(&mut client, claim, 1).await.unwrap();
     assert!(plain.citations.iter().all(|c| c.explanation.is_none()), "no explanation unless asked");
-    let explained = factcheck_client::verify_explained(&mut client, claim, 1, true).await.unwrap();
+    let request = pb::VerifyClaimRequest { claim: claim.into(), max_citations: 1, explain: true, ..Default::default() };
+    let explained = client.verify_claim(request).await.unwrap().into_inner();
     assert_eq!(explained.verdict, pb::Verdict::Contradicted as i32);
     let e = explained.citations[0].explanation.as_ref().expect("an explanation");
     let decisive: Vec<_> = e.rules.iter().filter(|r| r.decisive).collect();
@@ -300,4 +302,57 @@ async fn explains_citations_only_when_asked() {
     assert_eq!((decisive[0].rule.as_str(), decisive[0].effect), ("negation", pb::RuleEffect::Refutes as i32));
     assert_eq!(decisive[0].message, explained.reason);
     assert!(e.model.is_none(), "the lexical engine has no stance model");
+}
+
+/// A scope narrows the evidence to chosen publishers or times: two reports of
+/// one vote disagree on the sum, and each scope sees only its own.
+#[tokio::test]
+async fn a_scope_limits_the_evidence_to_its_articles() {
+    let (server, _dir) = start(admin_options()).await;
+    let mut client = server.client().await;
+    let at = |days: i64| Some(pbjson_types::Timestamp { seconds: 1_704_067_200 + days * 86_400, nanos: 0 });
+    let report = |id: &str, publisher: &str, day: i64, millions: u32| pb::Article {
+        id: id.into(),
+        title: "Harbor bridge".into(),
+        text: format!("The Harbor Council approved a budget of {millions} million dollars for the Lumen bridge on Monday."),
+        publisher: publisher.into(),
+        published_time: at(day),
+        ..pb::Article::default()
+    };
+    let reports = vec![report("ledger-jan", "Ledger", 10, 40), report("courier-jun", "Courier", 160, 55)];
+    client.ingest_articles(admin(ingest_stream(reports))).await.unwrap();
+    let claim = "The Harbor Council approved a budget of 55 million dollars for the Lumen bridge.";
+    let ask = |scope: pb::ArticleScope| pb::VerifyClaimRequest { claim: claim.into(), max_citations: 5, scope: Some(scope), ..Default::default() };
+    let cited = |r: &pb::VerifyClaimResponse| r.citations.iter().map(|c| c.article_id.clone()).collect::<HashSet<_>>();
+
+    let everything = client.verify_claim(ask(pb::ArticleScope::default())).await.unwrap().into_inner();
+    assert!(cited(&everything).contains("courier-jun") && cited(&everything).contains("ledger-jan"), "{everything:?}");
+
+    let ledger = client.verify_claim(ask(pb::ArticleScope { publisher: "Ledger".into(), ..Default::default() })).await.unwrap().into_inner();
+    assert_eq!(cited(&ledger), HashSet::from(["ledger-jan".to_string()]));
+    assert_eq!(ledger.verdict(), pb::Verdict::Contradicted, "{ledger:?}");
+
+    // As of March: only January's report; from March on: only June's.
+    let as_of_march = client.verify_claim(ask(pb::ArticleScope { published_before: at(60), ..Default::default() })).await.unwrap().into_inner();
+    assert_eq!((cited(&as_of_march), as_of_march.verdict()), (HashSet::from(["ledger-jan".to_string()]), pb::Verdict::Contradicted));
+    let since_march = client.verify_claim(ask(pb::ArticleScope { published_after: at(60), ..Default::default() })).await.unwrap().into_inner();
+    assert_eq!((cited(&since_march), since_march.verdict()), (HashSet::from(["courier-jun".to_string()]), pb::Verdict::Supported));
+
+    // A scope nothing is in: no evidence. CheckText and the stream take scopes too.
+    let nobody = client.verify_claim(ask(pb::ArticleScope { publisher: "Nobody".into(), ..Default::default() })).await.unwrap().into_inner();
+    assert_eq!((nobody.verdict(), nobody.citations.len()), (pb::Verdict::Unknown, 0));
+    let text = pb::CheckTextRequest { text: claim.into(), scope: Some(pb::ArticleScope { publisher: "Ledger".into(), ..Default::default() }), ..Default::default() };
+    let checked = client.check_text(text).await.unwrap().into_inner();
+    assert_eq!(checked.claims[0].verdict(), pb::Verdict::Contradicted);
+    let item = pb::VerifyClaimsRequest { claim: claim.into(), scope: Some(pb::ArticleScope { published_after: at(60), ..Default::default() }), ..Default::default() };
+    let mut answers = client.verify_claims(futures::stream::iter([item])).await.unwrap().into_inner();
+    let Some(ItemResult::Verification(v)) = answers.message().await.unwrap().unwrap().result else { panic!("no verification") };
+    assert_eq!(cited(&v), HashSet::from(["courier-jun".to_string()]));
+
+    // A time range that ends before it starts is refused, naming the field.
+    let backwards = pb::ArticleScope { published_after: at(60), published_before: at(10), ..Default::default() };
+    let err = client.verify_claim(ask(backwards)).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(format!("{:?}", tonic_types::StatusExt::get_error_details(&err)).contains("scope.published_before"), "{err:?}");
+    server.stop().await;
 }

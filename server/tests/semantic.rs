@@ -90,12 +90,12 @@ fn writes_after_a_snapshot_restart_answer_as_a_rebuild() {
     assert!(engine.delete(&first).unwrap());
     let harbour = NewArticle { id: "harbour".into(), text: "The harbour of Tallinn handled 90,000 containers in March.".into(), ..NewArticle::default() };
     engine.ingest(vec![harbour]).unwrap();
-    let answers = claims.map(|c| engine.verify(c, 3, false).unwrap());
+    let answers = claims.map(|c| engine.verify(c, 3, false, &Default::default()).unwrap());
     drop(engine);
 
     let rebuilt = open();
     assert_eq!(rebuilt.index_origin(), IndexOrigin::Store, "the writes moved the store past the snapshot");
-    assert_eq!(claims.map(|c| rebuilt.verify(c, 3, false).unwrap()), answers);
+    assert_eq!(claims.map(|c| rebuilt.verify(c, 3, false, &Default::default()).unwrap()), answers);
     assert_eq!(answers[1].verdict, factcheck_server::engine::Verdict::Supported, "the new article is found");
 }
 

@@ -74,7 +74,7 @@ async fn work_that_outlives_its_call_holds_its_place_and_stops_between_claims() 
     let (server, _dir) = start(Box::new(Slow(Duration::from_millis(10))), options).await;
     let mut client = server.client().await;
     let text = (0..20).map(|i| format!("Italy held the G7 presidency in {}.", 2000 + i)).collect::<Vec<_>>().join(" ");
-    let mut request = tonic::Request::new(pb::CheckTextRequest { text, max_citations: 0 });
+    let mut request = tonic::Request::new(pb::CheckTextRequest { text, max_citations: 0, ..Default::default() });
     request.set_timeout(Duration::from_millis(100));
     let status = client.check_text(request).await.unwrap_err();
     assert!(matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled), "{status:?}");
@@ -107,7 +107,7 @@ async fn enforces_deadlines() {
     let (server, _dir) = start(Box::new(Slow(Duration::from_millis(40))), options).await;
     let mut client = server.client().await;
     // The caller's shorter deadline wins.
-    let mut request = tonic::Request::new(pb::VerifyClaimRequest { claim: CLAIM.into(), max_citations: 0, explain: false });
+    let mut request = tonic::Request::new(pb::VerifyClaimRequest { claim: CLAIM.into(), max_citations: 0, explain: false, ..Default::default() });
     request.set_timeout(Duration::from_millis(100));
     let t = Instant::now();
     let status = client.verify_claim(request).await.unwrap_err();

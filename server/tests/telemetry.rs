@@ -23,7 +23,7 @@ async fn exports_rpc_spans_continuing_the_callers_trace() {
 
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let caller_span = "00f067aa0ba902b7";
-    let mut request = tonic::Request::new(pb::VerifyClaimRequest { claim: "Italy holds the G7 presidency this year.".into(), max_citations: 0, explain: false });
+    let mut request = tonic::Request::new(pb::VerifyClaimRequest { claim: "Italy holds the G7 presidency this year.".into(), max_citations: 0, explain: false, ..Default::default() });
     request.metadata_mut().insert("traceparent", format!("00-{trace_id}-{caller_span}-01").parse().unwrap());
     client.verify_claim(request).await.unwrap();
     server.stop().await;

@@ -172,12 +172,11 @@ pub struct IngestReport {
     pub elapsed: Duration,
 }
 
-/// A page request over the stored articles, in id order.
+/// Which articles count: as evidence for a claim, or in a listing. The
+/// default holds every article.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListQuery {
-    /// Start after this id (the previous page's last).
-    pub after: Option<String>,
-    pub limit: usize,
+pub struct Scope {
+    /// Exactly this publisher.
     pub publisher: Option<String>,
     /// Published at or after, as (unix seconds, nanos).
     pub published_after: Option<(i64, i32)>,
@@ -185,13 +184,27 @@ pub struct ListQuery {
     pub published_before: Option<(i64, i32)>,
 }
 
-impl ListQuery {
+impl Scope {
     pub fn matches(&self, a: &Article) -> bool {
         let published = a.source.published;
         self.publisher.as_ref().is_none_or(|p| &a.source.publisher == p)
             && self.published_after.is_none_or(|t| published.is_some_and(|p| p >= t))
             && self.published_before.is_none_or(|t| published.is_some_and(|p| p < t))
     }
+
+    /// Whether it holds every article.
+    pub fn is_all(&self) -> bool {
+        *self == Scope::default()
+    }
+}
+
+/// A page request over the stored articles, in id order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Start after this id (the previous page's last).
+    pub after: Option<String>,
+    pub limit: usize,
+    pub scope: Scope,
 }
 
 /// How a sentence bears on a claim.

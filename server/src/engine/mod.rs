@@ -505,8 +505,9 @@ impl Engine {
         page(self.index().articles(), query, MAX_LIST_SCAN, cancel)
     }
 
-    /// Finds the check-worthy claims of a text and verifies each.
-    pub fn check_text(&self, text: &str, max_citations: usize, cancel: &Cancel) -> Result<CheckedText> {
+    /// Finds the check-worthy claims of a text and verifies each against the
+    /// articles in `scope`.
+    pub fn check_text(&self, text: &str, max_citations: usize, scope: &Scope, cancel: &Cancel) -> Result<CheckedText> {
         let mut checked = CheckedText { claims: Vec::new(), skipped: 0 };
         for (start, end) in ingest::segment::sentence_spans(text) {
             let sentence = &text[start..end];
@@ -517,7 +518,7 @@ impl Engine {
             if cancel.is_cancelled() {
                 return Err(Error::Cancelled);
             }
-            let verification = self.verify(&text[start..end], max_citations, false)?;
+            let verification = self.verify(&text[start..end], max_citations, false, scope)?;
             checked.claims.push(CheckedClaim { start, end, verification });
         }
         Ok(checked)
@@ -540,12 +541,12 @@ impl Engine {
         self.store.version()
     }
 
-    /// Verifies one claim against the store: retrieve → judge → decide → cite;
-    /// with `explain`, each citation says which rules fired and what the model
-    /// read. Deterministic for a given store.
-    pub fn verify(&self, claim: &str, max_citations: usize, explain: bool) -> Result<Verification> {
+    /// Verifies one claim against the articles of the store in `scope`:
+    /// retrieve → judge → decide → cite; with `explain`, each citation says
+    /// which rules fired and what the model read. Deterministic for a given store.
+    pub fn verify(&self, claim: &str, max_citations: usize, explain: bool, scope: &Scope) -> Result<Verification> {
         let index = self.index();
-        let (candidates, mut assessed) = self.judged(&index, claim, self.judge.aggregator_id().is_some());
+        let (candidates, mut assessed) = self.judged(&index, claim, scope, self.judge.aggregator_id().is_some());
         let decision = self.judge.decide(&mut assessed);
         let citations = decision.order.iter().take(max_citations).map(|&i| cite(&candidates[i], &assessed.pairs[i], explain)).collect();
         Ok(Verification { verdict: decision.verdict, confidence: decision.confidence, citations, reason: decision.reason, store_version: self.store.version()? })
@@ -555,7 +556,7 @@ impl Engine {
     /// in order): for fitting it (`train/fit_judge.py`).
     pub fn signals(&self, claim: &str) -> Vec<f32> {
         let index = self.index();
-        self.judge.signals(&self.judged(&index, claim, true).1).to_vec()
+        self.judge.signals(&self.judged(&index, claim, &Scope::default(), true).1).to_vec()
     }
 
     /// Which engine answers, and with which models.
@@ -567,10 +568,13 @@ impl Engine {
         }
     }
 
-    /// The claim's candidates, and the judge's assessment of each (`joint`: see [`Judge::assess`]).
-    fn judged<'i>(&self, index: &'i Index, claim: &str, joint: bool) -> (Vec<Candidate<'i>>, Assessed) {
+    /// The claim's candidates in `scope`, and the judge's assessment of each
+    /// (`joint`: see [`Judge::assess`]).
+    fn judged<'i>(&self, index: &'i Index, claim: &str, scope: &Scope, joint: bool) -> (Vec<Candidate<'i>>, Assessed) {
         let features = analyze(claim);
-        let ids = tracing::info_span!("retrieve").in_scope(|| retrieve::candidates(index, self.models.as_deref(), claim, &features));
+        let in_scope = |unit: u32| scope.matches(index.unit(unit).0);
+        let keep = (!scope.is_all()).then_some(&in_scope as &dyn Fn(u32) -> bool);
+        let ids = tracing::info_span!("retrieve").in_scope(|| retrieve::candidates(index, self.models.as_deref(), claim, &features, keep));
         let candidates: Vec<Candidate<'_>> = ids
             .iter()
             .map(|&id| {
@@ -629,7 +633,7 @@ fn page(articles: &[Arc<Article>], query: &ListQuery, max_scan: usize, cancel: &
         if scanned == max_scan {
             return Ok((page, Some(articles[first + scanned - 1].id.clone())));
         }
-        if !query.matches(a) {
+        if !query.scope.matches(a) {
             continue;
         }
         if page.len() == query.limit {
@@ -678,18 +682,18 @@ mod tests {
             let engine = Engine::open(dir.path()).unwrap();
             engine.ingest(vec![article("a", "China supplied machine tools to Russia in 2023.")]).unwrap();
             engine.save_index().unwrap();
-            engine.verify(claim, 3, false).unwrap()
+            engine.verify(claim, 3, false, &Scope::default()).unwrap()
         };
         let engine = store::retry_locked(|| Engine::open(dir.path())).unwrap();
         assert_eq!(engine.index_origin(), IndexOrigin::Snapshot);
-        assert_eq!(engine.verify(claim, 3, false).unwrap(), before);
+        assert_eq!(engine.verify(claim, 3, false, &Scope::default()).unwrap(), before);
         // A write after the save: the next start must not serve the old index.
         engine.ingest(vec![article("b", "The weather in Paris was sunny on Tuesday.")]).unwrap();
         drop(engine);
         let engine = store::retry_locked(|| Engine::open(dir.path())).unwrap();
         assert_eq!(engine.index_origin(), IndexOrigin::Store);
         assert_eq!(engine.unit_count(), 2);
-        assert_eq!(engine.verify(claim, 3, false).unwrap().verdict, before.verdict);
+        assert_eq!(engine.verify(claim, 3, false, &Scope::default()).unwrap().verdict, before.verdict);
     }
 
     #[test]
@@ -706,12 +710,12 @@ mod tests {
             engine.ingest(vec![article("a0b", "Rome won the cup in June.")]).unwrap();
             assert_eq!(engine.store.changed_since(0, engine.store_version().unwrap()).unwrap(), None, "read back through the log, then forgotten");
             let ids: Vec<String> = engine.index().articles().iter().map(|a| a.id.clone()).collect();
-            (ids, claims.map(|c| engine.verify(c, 3, false).unwrap()))
+            (ids, claims.map(|c| engine.verify(c, 3, false, &Scope::default()).unwrap()))
         };
         assert_eq!(ids, ["a0", "a0b", "a1", "a2", "a4"]);
         let rebuilt = store::retry_locked(|| Engine::open(dir.path())).unwrap();
         assert_eq!(rebuilt.index_origin(), IndexOrigin::Store);
-        assert_eq!(claims.map(|c| rebuilt.verify(c, 3, false).unwrap()), answers);
+        assert_eq!(claims.map(|c| rebuilt.verify(c, 3, false, &Scope::default()).unwrap()), answers);
         assert_eq!(answers[1].verdict, Verdict::Supported, "the replaced text is the one served");
     }
 
@@ -723,7 +727,7 @@ mod tests {
         };
         // 50 articles; the publisher asked for writes only the last two.
         let articles: Vec<Arc<Article>> = (0..50).map(|i| article(format!("a{i:02}"), if i >= 48 { "P" } else { "Q" })).collect();
-        let query = |after: Option<String>| ListQuery { after, limit: 5, publisher: Some("P".into()), published_after: None, published_before: None };
+        let query = |after: Option<String>| ListQuery { after, limit: 5, scope: Scope { publisher: Some("P".into()), ..Scope::default() } };
         let never = Cancel::default();
         let (first, next) = page(&articles, &query(None), 20, &never).unwrap();
         assert_eq!((first.len(), next.as_deref()), (0, Some("a19")), "a short page after 20 looked at");
@@ -747,11 +751,11 @@ mod tests {
         let long = format!("Oslo opened a harbour {}in May 2024.", "and a long pier ".repeat(MAX_CLAIM_CHARS / 16));
         assert!(ingest::segment::check_worthy(&long) && long.chars().count() > MAX_CLAIM_CHARS);
         let text = format!("Oslo opened a new harbour in May 2024. {long}");
-        let checked = engine.check_text(&text, 1, &Cancel::default()).unwrap();
+        let checked = engine.check_text(&text, 1, &Scope::default(), &Cancel::default()).unwrap();
         assert_eq!((checked.claims.len(), checked.skipped), (1, 1));
         let gone = Cancel::default();
         gone.cancel();
-        assert!(matches!(engine.check_text(&text, 1, &gone), Err(Error::Cancelled)));
+        assert!(matches!(engine.check_text(&text, 1, &Scope::default(), &gone), Err(Error::Cancelled)));
     }
 
     #[test]
@@ -760,14 +764,14 @@ mod tests {
         let engine = Engine::open(dir.path()).unwrap();
         let text = "A budgetary envelope of 61 billion dollars was blocked in Congress.";
         engine.ingest(vec![NewArticle { id: "a".into(), text: text.into(), ..NewArticle::default() }]).unwrap();
-        let v = engine.verify("A budgetary envelope of 16 billion dollars was blocked in Congress.", 1, true).unwrap();
+        let v = engine.verify("A budgetary envelope of 16 billion dollars was blocked in Congress.", 1, true, &Scope::default()).unwrap();
         assert_eq!(v.verdict, Verdict::Contradicted);
         let explanation = v.citations[0].explanation.as_ref().expect("asked for");
         let rules = &explanation.rules;
         let decisive: Vec<_> = rules.iter().filter(|r| r.decisive).map(|r| (r.id, r.message.as_str())).collect();
         assert_eq!(decisive, [("quantity-conflict", v.reason.as_str())]);
         assert_eq!(explanation.model, None, "the lexical engine has no model");
-        let plain = engine.verify("A budgetary envelope of 16 billion dollars was blocked in Congress.", 1, false).unwrap();
+        let plain = engine.verify("A budgetary envelope of 16 billion dollars was blocked in Congress.", 1, false, &Scope::default()).unwrap();
         assert_eq!(plain.citations[0].explanation, None);
     }
 }

@@ -260,35 +260,49 @@ impl Dense {
     /// The `k` units most similar to the unit-length `query`, best first, with
     /// cosines: through the graph if there is one, else exhaustively.
     pub fn search(&self, query: &[f32], k: usize) -> Vec<(u32, f32)> {
-        match self.graph_search(query, k) {
+        self.search_in(query, k, None)
+    }
+
+    /// [`Dense::search`] among the units `keep` accepts (all, for `None`).
+    pub fn search_in(&self, query: &[f32], k: usize, keep: Option<&dyn Fn(u32) -> bool>) -> Vec<(u32, f32)> {
+        match self.graph_search_in(query, k, keep) {
             Some(Ok(found)) => found,
             Some(Err(e)) => {
                 tracing::debug!(error = %e, "graph search failed: exhaustive scan");
-                self.exhaustive(query, k)
+                self.exhaustive_in(query, k, keep)
             }
-            None => self.exhaustive(query, k),
+            None => self.exhaustive_in(query, k, keep),
         }
     }
 
     /// The `k` nearest units through the graph, and among the units it
     /// lacks (`None`: there is no graph).
     pub fn graph_search(&self, query: &[f32], k: usize) -> Option<Result<Vec<(u32, f32)>, AnnError>> {
+        self.graph_search_in(query, k, None)
+    }
+
+    fn graph_search_in(&self, query: &[f32], k: usize, keep: Option<&dyn Fn(u32) -> bool>) -> Option<Result<Vec<(u32, f32)>, AnnError>> {
         let g = self.graph.as_ref()?;
         let (scale, q) = quantize(query);
-        let live = |key: u64| g.units.get(key as usize).is_some_and(|&u| u != GONE);
-        let found = match g.ann.search(&q, k, (g.gone > 0).then_some(&live as &dyn Fn(u64) -> bool)) {
+        let wanted = |key: u64| g.units.get(key as usize).is_some_and(|&u| u != GONE && keep.is_none_or(|keep| keep(u)));
+        let filter = (g.gone > 0 || keep.is_some()).then_some(&wanted as &dyn Fn(u64) -> bool);
+        let found = match g.ann.search(&q, k, filter) {
             Ok(found) => found,
             Err(e) => return Some(Err(e)),
         };
         let mut hits: Vec<(u32, f32)> = found.into_iter().map(|(key, cosine)| (g.units[key as usize], cosine)).collect();
-        hits.extend(self.scan(g.outside.iter().copied(), scale, &q, k));
+        hits.extend(self.scan(g.outside.iter().copied().filter(|&u| keep.is_none_or(|keep| keep(u))), scale, &q, k));
         Some(Ok(best(hits, k)))
     }
 
     /// The exact `k` nearest units (what the graph's recall is measured against).
     pub fn exhaustive(&self, query: &[f32], k: usize) -> Vec<(u32, f32)> {
+        self.exhaustive_in(query, k, None)
+    }
+
+    fn exhaustive_in(&self, query: &[f32], k: usize, keep: Option<&dyn Fn(u32) -> bool>) -> Vec<(u32, f32)> {
         let (scale, q) = quantize(query);
-        self.scan(0..self.len() as u32, scale, &q, k)
+        self.scan((0..self.len() as u32).filter(|&u| keep.is_none_or(|keep| keep(u))), scale, &q, k)
     }
 
     /// The `k` units of `ids` nearest to the quantised query.
@@ -386,6 +400,21 @@ mod tests {
         (0..3).for_each(|u| after.carry(&next, u));
         assert_eq!((after.own.len(), after.vector(2)), (DIM, next.vector(2)));
         assert_eq!(after.search(&unit(4), 1)[0].0, 2);
+    }
+
+    #[test]
+    fn a_search_in_a_scope_finds_only_its_units_with_or_without_a_graph() {
+        let plain = dense(&(0..40).collect::<Vec<_>>());
+        let graphed = dense(&(0..40).collect::<Vec<_>>()).with_graph(0, None);
+        let even = |u: u32| u % 2 == 0;
+        for d in [&plain, &graphed] {
+            let found = d.search_in(&unit(7), 10, Some(&even));
+            assert_eq!(found.len(), 10);
+            assert!(found.iter().all(|h| even(h.0)), "{found:?}");
+            let ids = |hits: &[(u32, f32)]| hits.iter().map(|h| h.0).collect::<Vec<_>>();
+            let best: Vec<(u32, f32)> = plain.exhaustive(&unit(7), 40).into_iter().filter(|h| even(h.0)).take(10).collect();
+            assert_eq!(ids(&found), ids(&best));
+        }
     }
 
     #[test]

@@ -167,6 +167,11 @@ impl Index {
 
     /// The `k` best units for a query, best first, as (unit id, BM25 score).
     pub fn search(&self, query: &Features, k: usize) -> Vec<(u32, f32)> {
+        self.search_in(query, k, None)
+    }
+
+    /// [`Index::search`] among the units `keep` accepts (all, for `None`).
+    pub fn search_in(&self, query: &Features, k: usize, keep: Option<&dyn Fn(u32) -> bool>) -> Vec<(u32, f32)> {
         let mut terms: Vec<&str> = query.terms().collect();
         terms.sort_unstable();
         terms.dedup();
@@ -180,7 +185,7 @@ impl Index {
                 *scores.entry(id).or_default() += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len));
             }
         }
-        let mut ranked: Vec<(u32, f32)> = scores.into_iter().collect();
+        let mut ranked: Vec<(u32, f32)> = scores.into_iter().filter(|&(id, _)| keep.is_none_or(|keep| keep(id))).collect();
         ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(k);
         ranked

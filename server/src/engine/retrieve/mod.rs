@@ -24,15 +24,16 @@ const DENSE_CANDIDATES: usize = 30;
 /// Reciprocal-rank fusion constant (Cormack et al.): damps the top ranks' lead.
 const RRF_K: f32 = 60.0;
 
-/// Candidate unit ids, best first: BM25's, fused by reciprocal rank with
-/// dense retrieval's when the engine has an embedder.
-pub fn candidates(index: &Index, models: Option<&Models>, claim: &str, features: &Features) -> Vec<u32> {
-    let lexical = index.search(features, CANDIDATES);
+/// Candidate unit ids, best first, among the units `keep` accepts (all, for
+/// `None`): BM25's, fused by reciprocal rank with dense retrieval's when the
+/// engine has an embedder.
+pub fn candidates(index: &Index, models: Option<&Models>, claim: &str, features: &Features, keep: Option<&dyn Fn(u32) -> bool>) -> Vec<u32> {
+    let lexical = index.search_in(features, CANDIDATES, keep);
     let (Some(models), Some(dense)) = (models, index.dense()) else {
         return lexical.into_iter().map(|(id, _)| id).collect();
     };
     let semantic = match models.embed(&[claim]) {
-        Ok(query) => dense.search(&query, DENSE_CANDIDATES),
+        Ok(query) => dense.search_in(&query, DENSE_CANDIDATES, keep),
         Err(e) => {
             tracing::warn!(error = %e, "embedding failed; lexical retrieval for this claim");
             Vec::new()
