@@ -563,7 +563,7 @@ impl Engine {
     pub fn answered_by(&self) -> AnsweredBy {
         AnsweredBy {
             semantic: self.models.is_some(),
-            stance_model: self.models.as_ref().map(|m| m.stance_id()).unwrap_or_default(),
+            stance_model: self.models.as_ref().map(|m| m.stance_id().to_string()).unwrap_or_default(),
             judge: self.judge.aggregator_id().unwrap_or_default().to_string(),
         }
     }

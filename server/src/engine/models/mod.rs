@@ -36,12 +36,6 @@ pub const RUNTIME: &str = "base/libonnxruntime.so";
 pub const STANCE: &str = "stance/model.onnx";
 /// Optional: the stance model's tokenizer, where it is not the embedder's.
 pub const STANCE_TOKENIZER: &str = "stance/tokenizer.json";
-/// Optional: a small stance model (MiniLM, the embedder's tokenizer) that
-/// reads every pair first; the stance model re-reads only the pairs it is
-/// unsure of (a cascade).
-pub const STUDENT: &str = "stance/student.onnx";
-/// The student's top probability below which the stance model re-reads a pair.
-const ESCALATE_BELOW: f32 = 0.9;
 
 /// ONNX Runtime sessions are `&mut` to run: a few, taken in turn, let
 /// concurrent verifications proceed without one global lock.
@@ -96,7 +90,7 @@ impl Pool {
             // Side by side, a thread each, as a start made them before.
             let made: Vec<Result<Session>> = std::thread::scope(|scope| {
                 let opening: Vec<_> = sessions.iter().skip(1).map(|_| scope.spawn(|| open_session(&model))).collect();
-                opening.into_iter().map(joined).collect()
+                opening.into_iter().map(|o| o.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
             });
             for (slot, session) in sessions.iter().skip(1).zip(made) {
                 match session {
@@ -190,8 +184,6 @@ pub struct Models {
     stance_tokenizer: Tokenizer,
     embedder: Pool,
     stance: Pool,
-    /// Reads first, where there is one ([`STUDENT`]).
-    student: Option<Pool>,
     /// Identifies the embedder, stored beside vectors so a new model re-embeds.
     pub embedder_id: String,
     /// Where the models were loaded from (the judge's aggregator sits beside the stance model).
@@ -224,18 +216,16 @@ impl Models {
         };
         let embedder_id = embedder_id(dir)?;
         // The two models load side by side (a restart waits for the slower).
-        let (embedder, stance, student) = std::thread::scope(|scope| {
+        let (embedder, stance) = std::thread::scope(|scope| {
             let embedder = scope.spawn(|| Pool::load(&dir.join(EMBEDDER), sessions));
-            let student = scope.spawn(|| dir.join(STUDENT).is_file().then(|| Pool::load(&dir.join(STUDENT), sessions)).transpose());
             let stance = Pool::load(&dir.join(STANCE), sessions);
-            (joined(embedder), stance, joined(student))
+            (embedder.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), stance)
         });
         Ok(Models {
             tokenizer,
             stance_tokenizer,
             embedder: embedder?,
             stance: stance?,
-            student: student?,
             embedder_id,
             dir: dir.to_path_buf(),
         })
@@ -244,15 +234,12 @@ impl Models {
     /// Makes the models' other sessions in the background (once); until they
     /// are made, the models run on the sessions they have.
     pub fn open_sessions(&self) -> Vec<std::thread::JoinHandle<()>> {
-        [Some(&self.embedder), Some(&self.stance), self.student.as_ref()].into_iter().flatten().filter_map(|pool| pool.open_rest()).collect()
+        [&self.embedder, &self.stance].into_iter().filter_map(|pool| pool.open_rest()).collect()
     }
 
-    /// The stance model's file id ([`file_id`]), after the student's where there is one.
-    pub fn stance_id(&self) -> String {
-        match &self.student {
-            Some(student) => format!("{}+{}", student.id, self.stance.id),
-            None => self.stance.id.clone(),
-        }
+    /// The stance model's file id ([`file_id`]).
+    pub fn stance_id(&self) -> &str {
+        &self.stance.id
     }
 
     /// The sessions made so far: the embedder's and the stance model's.
@@ -280,7 +267,7 @@ impl Models {
                         scope.spawn(move || (w..batches.len()).step_by(workers).map(|b| (b, run(batches[b]))).collect::<Vec<_>>())
                     })
                     .collect();
-                handles.into_iter().map(joined).collect()
+                handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
             });
             let mut done: Vec<(usize, Result<Vec<f32>>)> = per_worker.into_iter().flatten().collect();
             done.sort_by_key(|(b, _)| *b);
@@ -319,39 +306,24 @@ impl Models {
         Ok(out)
     }
 
-    /// The stance of each evidence text towards `claim`: the student's
-    /// reading where it is sure, else the stance model's.
+    /// The stance of each evidence text towards `claim`.
     pub fn stance(&self, claim: &str, evidence: &[String]) -> Result<Vec<StanceProbs>> {
-        let Some(student) = &self.student else { return read_stance(&self.stance, &self.stance_tokenizer, claim, evidence) };
-        let mut probs = read_stance(student, &self.tokenizer, claim, evidence)?;
-        let unsure: Vec<usize> = (0..probs.len()).filter(|&i| probs[i].supports.max(probs[i].refutes).max(probs[i].nei) < ESCALATE_BELOW).collect();
-        let again: Vec<String> = unsure.iter().map(|&i| evidence[i].clone()).collect();
-        for (i, p) in unsure.into_iter().zip(read_stance(&self.stance, &self.stance_tokenizer, claim, &again)?) {
-            probs[i] = p;
+        if evidence.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(probs)
+        let mut out = Vec::with_capacity(evidence.len());
+        for chunk in evidence.chunks(BATCH) {
+            let pairs = chunk.iter().map(|e| tokenizers::EncodeInput::Dual(claim.into(), e.as_str().into())).collect();
+            let (_, logits) = self.stance.run(tokenize(&self.stance_tokenizer, pairs)?)?;
+            out.extend(logits.chunks_exact(3).map(|l| {
+                let max = l.iter().copied().fold(f32::MIN, f32::max);
+                let e: Vec<f32> = l.iter().map(|x| (x - max).exp()).collect();
+                let sum: f32 = e.iter().sum();
+                StanceProbs { supports: e[0] / sum, refutes: e[1] / sum, nei: e[2] / sum }
+            }));
+        }
+        Ok(out)
     }
-}
-
-/// A scoped thread's result; its panic goes on in the caller.
-fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
-}
-
-/// One model's reading of each evidence text towards `claim`.
-fn read_stance(model: &Pool, tokenizer: &Tokenizer, claim: &str, evidence: &[String]) -> Result<Vec<StanceProbs>> {
-    let mut out = Vec::with_capacity(evidence.len());
-    for chunk in evidence.chunks(BATCH) {
-        let pairs = chunk.iter().map(|e| tokenizers::EncodeInput::Dual(claim.into(), e.as_str().into())).collect();
-        let (_, logits) = model.run(tokenize(tokenizer, pairs)?)?;
-        out.extend(logits.chunks_exact(3).map(|l| {
-            let max = l.iter().copied().fold(f32::MIN, f32::max);
-            let e: Vec<f32> = l.iter().map(|x| (x - max).exp()).collect();
-            let sum: f32 = e.iter().sum();
-            StanceProbs { supports: e[0] / sum, refutes: e[1] / sum, nei: e[2] / sum }
-        }));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
