@@ -8,7 +8,8 @@
 #   podman run --rm -p 50051:50051 -p 9090:9090 factcheck:0.1.0
 #
 # BASE: any Debian 12 (bookworm) image, the glibc the binaries were built
-# against; CI builds its own from Debian's packages (.ci/image).
+# against. scripts/image.sh builds it (making a base from Debian's packages
+# where no registry is reachable) and with --smoke starts and checks it.
 ARG BASE=docker.io/library/debian:bookworm-slim
 FROM ${BASE}
 COPY target/release/factcheck-server /usr/local/bin/factcheck-server
