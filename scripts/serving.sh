@@ -1,4 +1,4 @@
-# Sourced by the evaluation and benchmark scripts: start a release server on
+# Sourced by the evaluation, benchmark and image scripts: start a release server on
 # a store and wait until it answers health checks (polled every 50 ms, so
 # that restart times can be read off it).
 #   serve_corpus BIN PORT MODELS DATA_DIR CORPUS LOG   sets $server (its pid)
