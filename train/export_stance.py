@@ -22,12 +22,13 @@ def main():
     ap.add_argument("fp32")
     ap.add_argument("out")
     ap.add_argument("--per-channel", action="store_true")
+    ap.add_argument("--unbiased-rounding", action="store_true", help="see train_stance.unbiased_rounding")
     ap.add_argument("--ops", nargs="+", help="quantise only these op types (default: every one ONNX Runtime can)")
     args = ap.parse_args()
     tok = AutoTokenizer.from_pretrained(args.fp32)
     model = AutoModelForSequenceClassification.from_pretrained(args.fp32).eval()
     os.makedirs(args.out, exist_ok=True)
-    print(export(model, tok, SAMPLE, args.out, args.per_channel, args.ops))
+    print(export(model, tok, SAMPLE, args.out, args.per_channel, args.ops, args.unbiased_rounding))
 
 
 if __name__ == "__main__":
