@@ -44,7 +44,7 @@ the teacher's distributions rather than gold labels:
     python train/train_stance.py --silver target/silver.jsonl.gz --epochs 3 --bucket --out target/student
 
 A run checkpoints every --checkpoint-every steps under --cache and resumes
-from there when started again with the same arguments.
+from there when started again with the same arguments on the same data.
 """
 import argparse, glob, gzip, hashlib, json, os, random, re, subprocess, sys, tempfile, time, zipfile
 
@@ -508,10 +508,10 @@ def main():
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, s / (0.06 * steps + 1)) * max(0.0, 1 - s / steps))
-    # Options added after round 4 count only when set, so its checkpoints still resume.
-    later = ("init", "all_rationales", "flips", "focus", "replay", "bucket", "silver", "written", "init_served", "written_replay")
-    hashed = {k: v for k, v in vars(args).items() if k not in ("dump_held_out", "save_fp32", "per_channel", "unbiased_rounding") and not (k in later and not v)}
-    run = hashlib.sha256(json.dumps(sorted(hashed.items()), default=str).encode()).hexdigest()[:12]
+    # A checkpoint resumes only the same run: the same options and the same pairs in the same
+    # order (a glob that matches a new file, or an edited file, starts afresh).
+    hashed = {k: v for k, v in vars(args).items() if k not in ("dump_held_out", "save_fp32", "per_channel", "unbiased_rounding", "checkpoint_every")}
+    run = hashlib.sha256(json.dumps([sorted(hashed.items()), train], default=str).encode()).hexdigest()[:12]
     ckpt = os.path.join(args.cache, f"checkpoint-{args.base}-{run}.pt")
     first, spent = 0, 0.0
     if os.path.exists(ckpt):
