@@ -11,9 +11,16 @@ set the same total weight:
   heldout            our seed held-out claims
   corpus:NAME        each development corpus under server/tests/data/corpora
                      (not those marked SEALED)
-  fever, fever_nei   the train/folds.py fold of FEVER-lite validation, and the
-                     same claims asked without their evidence, as UNKNOWN
+  fever              the train/folds.py fold of FEVER-lite validation
   scifact, climate   the train/folds.py folds of SciFact and Climate-FEVER train
+
+(`fever_nei`, the FEVER claims asked of the corpus without their evidence
+sentences and labelled UNKNOWN, is left out: other sentences of that corpus
+still bear on many of them (the stance model reads half at over 0.9 as
+supported or refuted, some stated outright), so its labels taught the
+aggregator to doubt readings that were right; leave one corpus out, it cost
+the news corpora 1.2 points of accuracy and tripled the seed claims' ECE.
+It stays a set for `--sets`.)
 
 only "train on" files (shared/eval/README.md), claims the stance model never
 saw. Its features (the model's probabilities, or their log-odds) and L2
@@ -63,7 +70,7 @@ SEED = 13
 # Claims asked of one set at most (a seeded sample of the larger folds).
 MAX_CLAIMS = 400
 # The default aggregator's sets.
-POOLED = ["heldout", *(n for n in SETS if n.startswith("corpus:")), "fever", "fever_nei", "scifact", "climate"]
+POOLED = ["heldout", *(n for n in SETS if n.startswith("corpus:")), "fever", "scifact", "climate"]
 
 
 def ece(conf, correct, bins=10):
