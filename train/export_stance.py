@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Exports the fp32 weights of a run (train_stance.py --save-fp32) as the
 served int8 ONNX model, without training again: for trying quantisation
-settings on a finished run.
+settings on a finished run, or for averaging the run's weights with those of
+the served model it started from (`--served`, `--alpha`: WiSE-FT, Wortsman
+et al. 2022, which keeps much of what a fine-tuning stage gained on its data
+and much of what the model knew before it).
 
     python train/export_stance.py target/teacher-v2/fp32 target/teacher-v2-pc --per-channel
     python train/export_stance.py target/teacher-v2/fp32 target/teacher-v2-mm --per-channel --ops MatMul
+    python train/export_stance.py target/stage6/fp32 target/stage6-avg --per-channel --unbiased-rounding --served models/stance --alpha 0.5
     python train/eval_pairs.py HELD target/teacher-v2-pc/model.onnx:mpnet
 """
-import argparse, os, sys
+import argparse, json, os, sys
 
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -24,11 +28,26 @@ def main():
     ap.add_argument("--per-channel", action="store_true")
     ap.add_argument("--unbiased-rounding", action="store_true", help="see train_stance.unbiased_rounding")
     ap.add_argument("--ops", nargs="+", help="quantise only these op types (default: every one ONNX Runtime can)")
+    ap.add_argument("--served", help="average the weights with those of the served model in this folder (dequantised)")
+    ap.add_argument("--alpha", type=float, default=0.5, help="with --served: the run's share of the average")
     args = ap.parse_args()
     tok = AutoTokenizer.from_pretrained(args.fp32)
     model = AutoModelForSequenceClassification.from_pretrained(args.fp32).eval()
     os.makedirs(args.out, exist_ok=True)
+    card_path = os.path.join(os.path.dirname(os.path.abspath(args.fp32)), "card.json")
+    card = json.load(open(card_path)) if os.path.exists(card_path) else None
+    if args.served:
+        import served
+        state = model.state_dict()
+        for name, value in served.state_dict(args.served).items():
+            state[name] = (1 - args.alpha) * value + args.alpha * state[name]
+        model.load_state_dict(state)
+        if card:
+            card["averaged"] = f"{args.alpha} of these weights, {1 - args.alpha:g} of the served model it started from"
     print(export(model, tok, SAMPLE, args.out, args.per_channel, args.ops, args.unbiased_rounding))
+    if card:
+        with open(os.path.join(args.out, "card.json"), "w") as f:
+            json.dump(card, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ macro_rules! rules {
 rules! {
     /// A quantity the sentence states in the same unit, incompatibly ("61 billion dollars" / "16 billion dollars").
     QuantityConflict = "quantity-conflict", Refutes;
+    /// A figure of the claim follows from two of the sentence's by one step of arithmetic (a sum, difference, share or change).
+    FigureDerived = "figure-derived", Supports;
     /// A year the sentence gives the event differently.
     DateConflict = "date-conflict", Refutes;
     /// An office the sentence gives the same person differently ("Foreign Minister Baerbock" / "Chancellor Baerbock").
@@ -120,6 +122,7 @@ impl Firing {
         let p = |name| self.param(name);
         match self.rule {
             RuleId::QuantityConflict | RuleId::CalendarConflict => format!("the evidence says {}, not {}", p("found"), p("claimed")),
+            RuleId::FigureDerived => format!("{} follows from the evidence's {}", p("claimed"), p("from")),
             RuleId::DateConflict => format!("the evidence dates it {}, not {}", p("found"), p("claimed")),
             RuleId::OfficeConflict => format!("the evidence calls {} {}, not {}", p("name"), p("found"), p("claimed")),
             RuleId::PlaceSwap => format!("the evidence names {}, not {}", p("found"), p("claimed")),

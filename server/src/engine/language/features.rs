@@ -25,6 +25,17 @@ pub enum Measure {
     Rank(String),
 }
 
+/// What a day of the month counts ("on December 15th").
+pub const DAY_OF_MONTH: &str = "#day";
+
+impl Measure {
+    /// Whether sums and differences of such figures mean something: not of
+    /// ranks, nor of days of the month.
+    pub fn additive(&self) -> bool {
+        !matches!(self, Measure::Rank(_)) && !matches!(self, Measure::Count(n) if n == DAY_OF_MONTH)
+    }
+}
+
 /// A number as the text states it, scaled ("$900m" is 9e8 usd).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quantity {

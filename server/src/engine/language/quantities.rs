@@ -4,12 +4,9 @@
 //! February 2023", "15 December 2006"). The words they take are consumed.
 
 use super::dictionary::LEX;
-use super::features::{Cmp, DateRef, Measure, Quantity};
+use super::features::{Cmp, DAY_OF_MONTH, DateRef, Measure, Quantity};
 use super::lexicon::{COMPARATORS, CURRENCIES, MONTHS, NOT_A_SHARE, NUMBER_WORDS, ORDINAL_WORDS, PROPORTIONS, SCALES};
 use super::words::{Sentence, Word, join, phrase_at};
-
-/// The unit of a day's number in a date.
-const DAY_OF_MONTH: &str = "#day";
 
 /// What follows a number written as an ordinal ("20th", "1st").
 const ORDINAL_SUFFIXES: [&str; 4] = ["st", "nd", "rd", "th"];

@@ -51,7 +51,10 @@ impl StanceScorer for RuleScorer {
             return Assessment::neutral(0.0, Gap::Fact);
         }
         let conflicts = conflicts(&mut s, &self.thresholds);
-        if conflicts.is_empty() { support(&s, &self.thresholds) } else { refutation(&s, &self.thresholds, conflicts) }
+        let derived = std::mem::take(&mut s.numbers.derived);
+        let mut assessment = if conflicts.is_empty() { support(&s, &self.thresholds) } else { refutation(&s, &self.thresholds, conflicts) };
+        assessment.fired.splice(0..0, derived);
+        assessment
     }
 }
 
@@ -75,7 +78,10 @@ fn conflicts(s: &mut Signals<'_>, t: &Thresholds) -> Vec<Firing> {
 
 /// A conflict refutes unless a veto fires; then the sentence never supports.
 fn refutation(s: &Signals<'_>, t: &Thresholds, mut fired: Vec<Firing>) -> Assessment {
-    let vetoes: Vec<Firing> = REFUTE_VETOES.iter().filter_map(|veto| veto(s, t)).collect();
+    // An office given the same person differently is anchored by the name:
+    // "X is the union's president" shares little else with "said X, its organiser".
+    let anchored = fired.iter().all(|f| f.rule == RuleId::OfficeConflict);
+    let vetoes: Vec<Firing> = REFUTE_VETOES.iter().filter_map(|veto| veto(s, t)).filter(|v| !(anchored && v.rule == RuleId::TooLittleShared)).collect();
     if vetoes.is_empty() {
         let decisive = Some(fired[0].rule);
         return Assessment { stance: Stance::Refutes, score: s.rest().min(1.0), coverage: s.coverage(), gap: Gap::None, refutable: false, fired, decisive, model: None };

@@ -5,7 +5,7 @@
 use crate::engine::judge::registry::{Firing, RuleId};
 use crate::engine::domain::Param;
 use crate::engine::language::lexicon::WEEKDAYS;
-use crate::engine::language::{Features, Kind, Measure, Quantity, Token};
+use crate::engine::language::{Cmp, Features, Kind, Measure, Quantity, Token};
 
 /// How the claim's figures fare in the evidence.
 #[derive(Default)]
@@ -22,6 +22,8 @@ pub(super) struct NumberCheck {
     pub unstated_ranks: usize,
     /// The conflict rules that fired, in the order checked.
     pub conflicts: Vec<Firing>,
+    /// Figures found only by arithmetic on the sentence's ([`derived`]).
+    pub derived: Vec<Firing>,
 }
 
 impl NumberCheck {
@@ -85,8 +87,49 @@ fn quantities(check: &mut NumberCheck, claim: &Features, evidence: &Features) {
         // "61 billion euros" against "61 billion dollars": the same sum in another currency.
         let currency = |e: &&Quantity| matches!((&q.unit, &e.unit), (Measure::Currency(_), Measure::Currency(_))) && q.compatible(e);
         let other = same.first().copied().filter(|_| !bare).or_else(|| evidence.quantities.iter().find(currency));
-        check.record(found, || other.map(|e| conflict(RuleId::QuantityConflict, &e.surface, &q.surface)));
+        let derivation = if found { None } else { derived(q, &evidence.quantities) };
+        if let Some(from) = &derivation {
+            check.derived.push(Firing::new(RuleId::FigureDerived, vec![("claimed", Param::Text(q.surface.clone().into())), ("from", Param::Text(from.clone().into()))]));
+        }
+        check.record(found || derivation.is_some(), || other.map(|e| conflict(RuleId::QuantityConflict, &e.surface, &q.surface)));
     }
+}
+
+/// The claim's figure as one step of arithmetic on two of the sentence's,
+/// which news states as often as the figure itself ("rose from £725 to
+/// £810" / "went up by £85"; "nine researchers, four of them doctoral
+/// students" / "fewer than half"): their sum or difference in the claim's
+/// unit, the change or share between two of one unit in percent, or a
+/// percentage of (or added to, or taken from) an amount. Returns the two
+/// figures it came from.
+fn derived(q: &Quantity, evidence: &[Quantity]) -> Option<String> {
+    if !q.unit.additive() {
+        return None;
+    }
+    let fits = |v: f64| v.is_finite() && q.compatible(&Quantity { value: v, unit: q.unit.clone(), cmp: Cmp::Eq, surface: String::new() });
+    let of_claims_unit = |e: &Quantity| e.unit == q.unit || matches!((&q.unit, &e.unit), (Measure::Count(_), Measure::Count(n)) if n.is_empty());
+    for (i, a) in evidence.iter().enumerate().filter(|(_, a)| a.unit.additive()) {
+        for b in evidence[i + 1..].iter().filter(|b| b.unit.additive()) {
+            let (x, y) = (a.value, b.value);
+            let same_unit = a.unit == b.unit;
+            let candidates: Vec<f64> = if same_unit && of_claims_unit(a) && of_claims_unit(b) || q.unit == Measure::Percent && same_unit {
+                let mut v = vec![x + y, (x - y).abs()];
+                if q.unit == Measure::Percent && a.unit != Measure::Percent {
+                    v.extend([(y - x).abs() / x * 100.0, (x - y).abs() / y * 100.0, x / y * 100.0, y / x * 100.0]);
+                }
+                v
+            } else if let Some((p, amount)) = [(a, b), (b, a)].into_iter().find(|(p, e)| p.unit == Measure::Percent && e.unit == q.unit) {
+                let r = p.value / 100.0;
+                vec![amount.value * r, amount.value / (1.0 + r), amount.value / (1.0 - r), amount.value * (1.0 + r), amount.value * (1.0 - r)]
+            } else {
+                continue;
+            };
+            if candidates.into_iter().any(fits) {
+                return Some(format!("{} and {}", a.surface, b.surface));
+            }
+        }
+    }
+    None
 }
 
 /// A weekday or month the evidence gives differently ("on Monday" / "on Friday").

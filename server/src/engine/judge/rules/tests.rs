@@ -196,6 +196,22 @@ fn quantity_conflict() {
 }
 
 #[test]
+fn figure_derived() {
+    let fares = "Monthly fares rose from $80 to $92 in March.";
+    let a = assess("Monthly fares went up by $12 in March.", fares);
+    assert_eq!((a.stance, fired("Monthly fares went up by $12 in March.", fares)[0]), (Stance::Supports, RuleId::FigureDerived));
+    assert_eq!(a.fired[0].message(), "$ 12 follows from the evidence's $ 80 and $ 92");
+    assert_eq!(decided_by("Monthly fares went up by 15% in March.", fares), Some(RuleId::ClaimCovered), "the change in percent");
+    assert_eq!(decided_by("Monthly fares went up by $15 in March.", fares), Some(RuleId::QuantityConflict), "no step gives $15");
+    let crew = "The crew numbered nine, four of them volunteers.";
+    assert!(fired("Fewer than half of the crew were volunteers.", crew).contains(&RuleId::FigureDerived), "a share of two counts");
+    let cut = "The grant, cut by 10% this year, now stands at $36,000.";
+    assert!(fired("The grant stood at $40,000 before the cut.", cut).contains(&RuleId::FigureDerived), "an amount before a cut");
+    // Ranks and days of the month are no amounts.
+    assert!(!fired("The bridge reopened on March 7.", "The bridge closed on March 3 and reopened four days later on March 10.").contains(&RuleId::FigureDerived));
+}
+
+#[test]
 fn date_conflict() {
     let a = assess("China proposed the peace plan in 2023.", "China proposed the peace plan in 2022.");
     assert_eq!((a.decisive, a.reason().as_deref()), (Some(RuleId::DateConflict), Some("the evidence dates it 2022, not 2023")));
@@ -207,6 +223,9 @@ fn office_conflict() {
     let evidence = "German Foreign Minister Annalena Baerbock echoed the concerns.";
     assert_eq!(decided_by("German Chancellor Annalena Baerbock echoed the concerns.", evidence), Some(RuleId::OfficeConflict));
     assert_eq!(decided_by("Foreign Minister Annalena Baerbock echoed the concerns.", evidence), Some(RuleId::ClaimCovered));
+    let apposition = "\"The line will reopen in May,\" said Ada Kerr, the operator's managing director.";
+    assert!(fired("Ada Kerr is the operator's finance director.", apposition).contains(&RuleId::OfficeConflict));
+    assert!(!fired("Ada Kerr is the operator's managing director.", apposition).contains(&RuleId::OfficeConflict));
 }
 
 #[test]
