@@ -31,19 +31,29 @@ def main():
     ap.add_argument("--served", help="average the weights with those of the served model in this folder (dequantised)")
     ap.add_argument("--alpha", type=float, default=0.5, help="with --served: the run's share of the average")
     args = ap.parse_args()
+    if not 0 <= args.alpha <= 1:
+        ap.error("--alpha is a share, between 0 and 1")
     tok = AutoTokenizer.from_pretrained(args.fp32)
     model = AutoModelForSequenceClassification.from_pretrained(args.fp32).eval()
     os.makedirs(args.out, exist_ok=True)
     card_path = os.path.join(os.path.dirname(os.path.abspath(args.fp32)), "card.json")
-    card = json.load(open(card_path)) if os.path.exists(card_path) else None
+    card = None
+    if os.path.exists(card_path):
+        with open(card_path) as f:
+            card = json.load(f)
     if args.served:
         import served
         state = model.state_dict()
-        for name, value in served.state_dict(args.served).items():
+        other = served.state_dict(args.served)
+        # The served file holds every weight but the position ids (train/served.py).
+        missing = [n for n in state if n not in other and "position_ids" not in n]
+        if missing or any(n not in state for n in other):
+            sys.exit(f"{args.served} and {args.fp32} hold different weights: {missing[:3]}")
+        for name, value in other.items():
             state[name] = (1 - args.alpha) * value + args.alpha * state[name]
         model.load_state_dict(state)
-        if card:
-            card["averaged"] = f"{args.alpha} of these weights, {1 - args.alpha:g} of the served model it started from"
+        print(f"averaged {len(other)} of {len(state)} tensors: {args.alpha:g} of these, {1 - args.alpha:g} of {args.served}")
+        card = {**(card or {}), "averaged": f"{args.alpha:g} of these weights, {1 - args.alpha:g} of the served model in {args.served}"}
     print(export(model, tok, SAMPLE, args.out, args.per_channel, args.ops, args.unbiased_rounding))
     if card:
         with open(os.path.join(args.out, "card.json"), "w") as f:

@@ -37,11 +37,11 @@ macro_rules! rules {
 rules! {
     /// A quantity the sentence states in the same unit, incompatibly ("61 billion dollars" / "16 billion dollars").
     QuantityConflict = "quantity-conflict", Refutes;
-    /// A figure of the claim follows from two of the sentence's by one step of arithmetic (a sum, difference, share or change).
+    /// A figure of the claim follows from two of the sentence's by one step of arithmetic (a sum, difference, share, change, or an amount before or after a change by a percentage).
     FigureDerived = "figure-derived", Supports;
     /// A year the sentence gives the event differently.
     DateConflict = "date-conflict", Refutes;
-    /// An office the sentence gives the same person differently ("Foreign Minister Baerbock" / "Chancellor Baerbock").
+    /// An office the sentence gives the same person differently ("Foreign Minister Baerbock" / "Chancellor Baerbock"; "Kerr, the union's organiser").
     OfficeConflict = "office-conflict", Refutes;
     /// A weekday or month the sentence gives differently ("on Friday" / "on Monday").
     CalendarConflict = "calendar-conflict", Refutes;

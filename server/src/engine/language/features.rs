@@ -34,6 +34,12 @@ impl Measure {
     pub fn additive(&self) -> bool {
         !matches!(self, Measure::Rank(_)) && !matches!(self, Measure::Count(n) if n == DAY_OF_MONTH)
     }
+
+    /// Whether two counts may count the same things: one of them names none
+    /// ("nine researchers, four of them").
+    pub fn counts_with(&self, other: &Measure) -> bool {
+        matches!((self, other), (Measure::Count(a), Measure::Count(b)) if a.is_empty() || b.is_empty())
+    }
 }
 
 /// A number as the text states it, scaled ("$900m" is 9e8 usd).

@@ -53,7 +53,9 @@ impl StanceScorer for RuleScorer {
         let conflicts = conflicts(&mut s, &self.thresholds);
         let derived = std::mem::take(&mut s.numbers.derived);
         let mut assessment = if conflicts.is_empty() { support(&s, &self.thresholds) } else { refutation(&s, &self.thresholds, conflicts) };
-        assessment.fired.splice(0..0, derived);
+        if assessment.stance != Stance::Refutes {
+            assessment.fired.splice(0..0, derived);
+        }
         assessment
     }
 }

@@ -58,7 +58,7 @@ pub(super) fn check_numbers(claim: &Features, evidence: &Features) -> NumberChec
     for role in &claim.roles {
         let theirs: Vec<_> = evidence.roles.iter().filter(|r| r.name == role.name).collect();
         if let Some(other) = theirs.first() {
-            let found = theirs.iter().any(|r| r.office == role.office);
+            let found = theirs.iter().any(|r| same_office(r.office, role.office));
             check.record(found, || {
                 let params = vec![("name", Param::Text(role.text.clone().into())), ("found", Param::Text(other.office.into())), ("claimed", Param::Text(role.office.into()))];
                 Some(Firing::new(RuleId::OfficeConflict, params))
@@ -67,6 +67,12 @@ pub(super) fn check_numbers(claim: &Features, evidence: &Features) -> NumberChec
     }
     calendar(&mut check, claim, evidence);
     check
+}
+
+/// Whether two offices may be one: the same, or a director and any named
+/// kind of director ("director of finance" / "finance director").
+fn same_office(a: &str, b: &str) -> bool {
+    a == b || (a == "Director" && b.ends_with("Director")) || (b == "Director" && a.ends_with("Director"))
 }
 
 /// Quantities: a stated amount in the same unit must be compatible.
@@ -97,27 +103,26 @@ fn quantities(check: &mut NumberCheck, claim: &Features, evidence: &Features) {
 
 /// The claim's figure as one step of arithmetic on two of the sentence's,
 /// which news states as often as the figure itself ("rose from £725 to
-/// £810" / "went up by £85"; "nine researchers, four of them doctoral
-/// students" / "fewer than half"): their sum or difference in the claim's
-/// unit, the change or share between two of one unit in percent, or a
-/// percentage of (or added to, or taken from) an amount. Returns the two
-/// figures it came from.
+/// £810" / "went up by £85"): their sum or difference in the claim's unit,
+/// the change between two of one unit or the part of the whole in percent,
+/// or a percentage of an amount, or the amount before or after a rise or
+/// cut by it. Only for a figure the claim states as exact or approximate: a
+/// bound ("more than", "fewer than") would fit some step of almost any
+/// sentence. Returns the two figures it came from.
 fn derived(q: &Quantity, evidence: &[Quantity]) -> Option<String> {
-    if !q.unit.additive() {
+    if !q.unit.additive() || !matches!(q.cmp, Cmp::Eq | Cmp::Approx) {
         return None;
     }
     let fits = |v: f64| v.is_finite() && q.compatible(&Quantity { value: v, unit: q.unit.clone(), cmp: Cmp::Eq, surface: String::new() });
-    let of_claims_unit = |e: &Quantity| e.unit == q.unit || matches!((&q.unit, &e.unit), (Measure::Count(_), Measure::Count(n)) if n.is_empty());
+    let of_claims_unit = |e: &Quantity| e.unit == q.unit || q.unit.counts_with(&e.unit);
     for (i, a) in evidence.iter().enumerate().filter(|(_, a)| a.unit.additive()) {
         for b in evidence[i + 1..].iter().filter(|b| b.unit.additive()) {
             let (x, y) = (a.value, b.value);
-            let same_unit = a.unit == b.unit;
-            let candidates: Vec<f64> = if same_unit && of_claims_unit(a) && of_claims_unit(b) || q.unit == Measure::Percent && same_unit {
-                let mut v = vec![x + y, (x - y).abs()];
-                if q.unit == Measure::Percent && a.unit != Measure::Percent {
-                    v.extend([(y - x).abs() / x * 100.0, (x - y).abs() / y * 100.0, x / y * 100.0, y / x * 100.0]);
-                }
-                v
+            let candidates: Vec<f64> = if of_claims_unit(a) && of_claims_unit(b) {
+                // Percentages of percentages are points: "from 71 to 84 percent" rose 13.
+                vec![x + y, (x - y).abs()]
+            } else if q.unit == Measure::Percent && (a.unit == b.unit || a.unit.counts_with(&b.unit)) {
+                vec![(y - x).abs() / x * 100.0, (x - y).abs() / y * 100.0, x.min(y) / x.max(y) * 100.0]
             } else if let Some((p, amount)) = [(a, b), (b, a)].into_iter().find(|(p, e)| p.unit == Measure::Percent && e.unit == q.unit) {
                 let r = p.value / 100.0;
                 vec![amount.value * r, amount.value / (1.0 + r), amount.value / (1.0 - r), amount.value * (1.0 + r), amount.value * (1.0 - r)]

@@ -203,8 +203,10 @@ fn figure_derived() {
     assert_eq!(a.fired[0].message(), "$ 12 follows from the evidence's $ 80 and $ 92");
     assert_eq!(decided_by("Monthly fares went up by 15% in March.", fares), Some(RuleId::ClaimCovered), "the change in percent");
     assert_eq!(decided_by("Monthly fares went up by $15 in March.", fares), Some(RuleId::QuantityConflict), "no step gives $15");
-    let crew = "The crew numbered nine, four of them volunteers.";
-    assert!(fired("Fewer than half of the crew were volunteers.", crew).contains(&RuleId::FigureDerived), "a share of two counts");
+    assert!(!fired("Monthly fares went up by 12% in March.", fares).contains(&RuleId::FigureDerived), "$12 is no 12%");
+    assert!(!fired("Monthly fares went up by more than $5 in March.", fares).contains(&RuleId::FigureDerived), "a bound fits too much");
+    let crew = "Of the 40 crew, 10 were volunteers.";
+    assert!(fired("A quarter of the crew were volunteers.", crew).contains(&RuleId::FigureDerived), "the part of the whole");
     let cut = "The grant, cut by 10% this year, now stands at $36,000.";
     assert!(fired("The grant stood at $40,000 before the cut.", cut).contains(&RuleId::FigureDerived), "an amount before a cut");
     // Ranks and days of the month are no amounts.
@@ -226,6 +228,7 @@ fn office_conflict() {
     let apposition = "\"The line will reopen in May,\" said Ada Kerr, the operator's managing director.";
     assert!(fired("Ada Kerr is the operator's finance director.", apposition).contains(&RuleId::OfficeConflict));
     assert!(!fired("Ada Kerr is the operator's managing director.", apposition).contains(&RuleId::OfficeConflict));
+    assert!(!fired("Ada Kerr is the operator's finance director.", "Ada Kerr, director of finance at the operator, said").contains(&RuleId::OfficeConflict), "a director of a kind");
 }
 
 #[test]
